@@ -1,0 +1,1 @@
+//! telephone-event: TEMPORARY stub.

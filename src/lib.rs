@@ -1,0 +1,33 @@
+//! # voxlet
+//!
+//! Real-time RTP voice for the browser, computed inside the AudioWorklet.
+//!
+//! This crate is a **sans-IO core**: it owns no sockets, threads or timers.
+//! Packets go in as byte slices with the time they arrived; audio comes out
+//! as `f32` blocks of the size the caller asks for; time is always an
+//! argument. That keeps the same code usable in an AudioWorklet (wasm32), in
+//! a native gateway, and in deterministic tests that simulate hours of
+//! network in milliseconds.
+//!
+//! Layout:
+//! - [`rtp`]: RTP/RTCP parsing and building (RFC 3550, RFC 8285), sequence
+//!   and timestamp unwrapping.
+//! - [`codec`]: the [`codec::Decoder`] / [`codec::Encoder`] traits, the
+//!   payload-type [`codec::Registry`], and G.711, G.722, L16, Opus and
+//!   RFC 4733 telephone-event.
+//! - [`rtpdump`]: reading and writing rtptools' `rtpdump` capture files (the
+//!   test fixtures' format).
+//! - [`error`]: the typed errors.
+
+#![deny(missing_docs)]
+
+pub mod codec;
+pub mod error;
+pub mod rtp;
+pub mod rtpdump;
+
+#[cfg(target_arch = "wasm32")]
+mod wasm_alloc;
+
+pub use codec::{CodecInfo, CodecKind, Decoder, Encoder, EncoderSettings, Registry};
+pub use error::{CodecError, RtcpError, RtpError};

@@ -1,0 +1,1 @@
+//! rtpdump stub
