@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Sets everything up (scripts/setup.sh) and runs every test voxlet has:
+# formatting and lints, native unit/integration/property tests, the same
+# codec tests compiled to wasm32 in Node and in headless Chromium, and the
+# wasm package build.
+#
+#   bash scripts/test.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+step() { printf '\n\033[1m[test] %s\033[0m\n' "$*"; }
+export PATH="$HOME/.cargo/bin:$PWD/node_modules/.bin:$PATH"
+
+step "rustfmt"
+cargo fmt --all -- --check
+
+step "clippy (native and wasm32)"
+cargo clippy --workspace --all-targets -- -D warnings
+cargo clippy --lib --target wasm32-unknown-unknown -- -D warnings
+
+step "native tests"
+cargo test --workspace
+
+step "wasm32 tests: Node, and headless Chromium for tests/browser.rs"
+export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner
+export CHROMEDRIVER=/usr/bin/chromedriver
+export WASM_BINDGEN_TEST_TIMEOUT=600
+cargo test --target wasm32-unknown-unknown --tests
+
+step "wasm package (wasm-pack --target web)"
+bash scripts/build-wasm.sh

@@ -1,0 +1,109 @@
+//! JavaScript bindings (wasm32 only): a thin layer over the core, no DSP here.
+//!
+//! These codec-level classes serve Node and tooling (encode/decode a payload
+//! without a worklet). Errors become JS exceptions carrying the core's typed
+//! error text.
+
+use wasm_bindgen::prelude::*;
+
+use crate::codec::{parse_rtpmap, Decoder, Encoder, EncoderSettings};
+
+fn js_err(e: impl core::fmt::Display) -> JsError {
+    JsError::new(&e.to_string())
+}
+
+/// A stateful decoder for one stream, made from an SDP rtpmap value
+/// such as `"PCMU/8000"` or `"opus/48000/2"`.
+#[wasm_bindgen]
+pub struct CodecDecoder {
+    inner: Box<dyn Decoder>,
+    out: Vec<f32>,
+}
+
+#[wasm_bindgen]
+impl CodecDecoder {
+    /// Creates a decoder from an rtpmap value; `channels` overrides the PCM
+    /// channel count (Opus decodes `opus/48000/2` to mono when 1).
+    #[wasm_bindgen(constructor)]
+    pub fn new(rtpmap: &str, channels: Option<u16>) -> Result<CodecDecoder, JsError> {
+        let mut info = parse_rtpmap(rtpmap).map_err(js_err)?;
+        if let Some(ch) = channels {
+            info = info.with_channels(ch).map_err(js_err)?;
+        }
+        let inner = info.decoder().map_err(js_err)?;
+        let out = vec![0.0; inner.max_frames() * info.channels as usize];
+        Ok(CodecDecoder { inner, out })
+    }
+
+    /// Decodes one RTP payload to interleaved Float32 samples at `sampleRate`.
+    pub fn decode(&mut self, payload: &[u8]) -> Result<Vec<f32>, JsError> {
+        let ch = self.inner.info().channels as usize;
+        let n = self.inner.decode(payload, &mut self.out).map_err(js_err)?;
+        Ok(self.out[..n * ch].to_vec())
+    }
+
+    /// PCM sample rate of the decoded audio in Hz.
+    #[wasm_bindgen(getter, js_name = sampleRate)]
+    pub fn sample_rate(&self) -> u32 {
+        self.inner.info().sample_rate
+    }
+
+    /// PCM channel count of the decoded audio.
+    #[wasm_bindgen(getter)]
+    pub fn channels(&self) -> u16 {
+        self.inner.info().channels
+    }
+}
+
+/// A stateful encoder for one stream, made from an SDP rtpmap value.
+#[wasm_bindgen]
+pub struct CodecEncoder {
+    inner: Box<dyn Encoder>,
+    out: Vec<u8>,
+}
+
+#[wasm_bindgen]
+impl CodecEncoder {
+    /// Creates an encoder; `bitrate` and `frameMs` apply to Opus.
+    #[wasm_bindgen(constructor)]
+    pub fn new(
+        rtpmap: &str,
+        channels: Option<u16>,
+        bitrate: Option<u32>,
+        frame_ms: Option<u16>,
+    ) -> Result<CodecEncoder, JsError> {
+        let mut info = parse_rtpmap(rtpmap).map_err(js_err)?;
+        if let Some(ch) = channels {
+            info = info.with_channels(ch).map_err(js_err)?;
+        }
+        let mut settings = EncoderSettings::default();
+        if let Some(b) = bitrate {
+            settings.bitrate = b;
+        }
+        if let Some(f) = frame_ms {
+            settings.frame_ms = f;
+        }
+        let inner = info.encoder(&settings).map_err(js_err)?;
+        Ok(CodecEncoder {
+            inner,
+            out: Vec::new(),
+        })
+    }
+
+    /// Encodes interleaved Float32 samples (one packet's worth) to a payload.
+    pub fn encode(&mut self, pcm: &[f32]) -> Result<Vec<u8>, JsError> {
+        let frames = pcm.len() / self.inner.info().channels as usize;
+        let need = self.inner.max_payload(frames);
+        if self.out.len() < need {
+            self.out.resize(need, 0);
+        }
+        let n = self.inner.encode(pcm, &mut self.out).map_err(js_err)?;
+        Ok(self.out[..n].to_vec())
+    }
+}
+
+/// The voxlet version.
+#[wasm_bindgen]
+pub fn version() -> String {
+    env!("CARGO_PKG_VERSION").to_string()
+}
