@@ -404,8 +404,9 @@ impl G722Decoder {
 
     /// Decodes a payload into 16-bit PCM, two samples per byte; returns the
     /// samples written.
+    /// Unlike [`Decoder::decode`], any payload length is accepted (bulk use).
     pub fn decode_i16(&mut self, payload: &[u8], out: &mut [i16]) -> Result<usize, CodecError> {
-        let n = self.frames_in(payload)?;
+        let n = payload.len().saturating_mul(2);
         let out = check_out(out, n)?;
         for (o, &b) in out.chunks_exact_mut(2).zip(payload) {
             let [a, c] = self.decode_byte(b);
@@ -426,7 +427,11 @@ impl Decoder for G722Decoder {
     }
 
     fn frames_in(&self, payload: &[u8]) -> Result<usize, CodecError> {
-        Ok(payload.len().saturating_mul(2))
+        let n = payload.len().saturating_mul(2);
+        if n > MAX_FRAMES {
+            return Err(CodecError::InvalidPayload("G.722 payload longer than 1 s"));
+        }
+        Ok(n)
     }
 
     fn decode(&mut self, payload: &[u8], out: &mut [f32]) -> Result<usize, CodecError> {
