@@ -1,5 +1,8 @@
 //! RTCP compound parsing and building against hand-built packets (RFC 3550 §6).
 
+#[cfg(target_arch = "wasm32")]
+use wasm_bindgen_test::wasm_bindgen_test as test;
+
 use voxlet::rtp::rtcp::{
     ntp_from_ms, ntp_middle_32, ntp_to_ms, parse_compound, round_trip_compact, write_bye, write_rr,
     write_sdes, write_sdes_cname, write_sr, ReportBlock, RtcpPacket, SdesItem, SenderInfo,

@@ -1,6 +1,9 @@
 //! RTP parsing, extensions, serialization and unwrapping against hand-built
 //! packets (RFC 3550 §5.1, RFC 8285 §4 examples).
 
+#[cfg(target_arch = "wasm32")]
+use wasm_bindgen_test::wasm_bindgen_test as test;
+
 use voxlet::rtp::{
     seq_diff, seq_newer, ts_diff, ts_newer, ExtensionElement, ExtensionForm, ExtensionSpec,
     RtpHeader, RtpPacket, SeqUnwrapper, TimestampUnwrapper, ONE_BYTE_PROFILE, TWO_BYTE_PROFILE,
