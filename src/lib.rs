@@ -28,8 +28,6 @@ pub mod rtpdump;
 
 #[cfg(target_arch = "wasm32")]
 pub mod wasm;
-#[cfg(target_arch = "wasm32")]
-mod wasm_alloc;
 
 pub use codec::{CodecInfo, CodecKind, Decoder, Encoder, EncoderSettings, Registry};
 pub use error::{CodecError, RtcpError, RtpError};

@@ -1,1 +1,0 @@
-//! wasm malloc stub
