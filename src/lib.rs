@@ -15,6 +15,8 @@
 //! - [`codec`]: the [`codec::Decoder`] / [`codec::Encoder`] traits, the
 //!   payload-type [`codec::Registry`], and G.711, G.722, L16, Opus and
 //!   RFC 4733 telephone-event.
+//! - [`dsp`]: resampler, time-stretch (accelerate / pre-emptive expand)
+//!   and packet-loss concealment, allocation-free after construction.
 //! - [`rtpdump`]: reading and writing rtptools' `rtpdump` capture files (the
 //!   test fixtures' format).
 //! - [`error`]: the typed errors.
@@ -22,6 +24,7 @@
 #![deny(missing_docs)]
 
 pub mod codec;
+pub mod dsp;
 pub mod error;
 pub mod rtp;
 pub mod rtpdump;

@@ -11,10 +11,10 @@ wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
 mod codec_g711;
 #[path = "codec_g722.rs"]
 mod codec_g722;
-#[path = "codec_opus.rs"]
-mod codec_opus;
 #[path = "codec_l16.rs"]
 mod codec_l16;
+#[path = "codec_opus.rs"]
+mod codec_opus;
 #[path = "rtcp.rs"]
 mod rtcp;
 #[path = "rtp.rs"]
