@@ -21,5 +21,5 @@ print("|---|---|---|---|---|---|---|")
 for c in n:
     en, ew = float(n[c]["encode_x_realtime"]), float(w[c]["encode_x_realtime"])
     dn, dw = float(n[c]["decode_x_realtime"]), float(w[c]["decode_x_realtime"])
-    print(f"| {c} | {en:.0}x | {ew:.0}x | {ew/en:.2} | {dn:.0}x | {dw:.0}x | {dw/dn:.2} |")
+    print(f"| {c} | {en:.0f}x | {ew:.0f}x | {ew/en:.2} | {dn:.0f}x | {dw:.0f}x | {dw/dn:.2} |")
 PY
