@@ -17,6 +17,11 @@
 //!   RFC 4733 telephone-event.
 //! - [`dsp`]: resampler, time-stretch (accelerate / pre-emptive expand)
 //!   and packet-loss concealment, allocation-free after construction.
+//! - [`wire`]: sans-IO adapters for the framings voice arrives in over a
+//!   WebSocket or DataChannel: raw RTP, Twilio Media Streams, Asterisk
+//!   chan_websocket, JSON metadata then L16 (jambonz / mod_audio_fork / Vonage).
+//! - [`stream`]: stream mode, a playout queue for untimestamped audio with
+//!   marks, `clear()` for barge-in, drained and underrun reporting.
 //! - [`rtpdump`]: reading and writing rtptools' `rtpdump` capture files (the
 //!   test fixtures' format).
 //! - [`error`]: the typed errors.
@@ -28,6 +33,8 @@ pub mod dsp;
 pub mod error;
 pub mod rtp;
 pub mod rtpdump;
+pub mod stream;
+pub mod wire;
 
 #[cfg(target_arch = "wasm32")]
 pub mod wasm;
