@@ -21,5 +21,9 @@ mod dsp;
 mod rtcp;
 #[path = "rtp.rs"]
 mod rtp;
+#[path = "stream.rs"]
+mod stream;
 #[path = "telephone_event.rs"]
 mod telephone_event;
+#[path = "wire.rs"]
+mod wire;
