@@ -17,6 +17,12 @@
 //!   RFC 4733 telephone-event.
 //! - [`dsp`]: resampler, time-stretch (accelerate / pre-emptive expand)
 //!   and packet-loss concealment, allocation-free after construction.
+//! - [`receiver`]: the receive path ([`Receiver`]): a NetEq-style jitter
+//!   buffer with adaptive delay, time-stretching, loss concealment, Opus
+//!   FEC, DTMF events, resampling to the output rate, WebRTC-named stats
+//!   and RTCP receiver reports; allocation-free while rendering.
+//! - [`sender`]: the send path ([`Sender`]): resample, encode, packetize,
+//!   RFC 4733 DTMF, pacing and RTCP sender reports.
 //! - [`wire`]: sans-IO adapters for the framings voice arrives in over a
 //!   WebSocket or DataChannel: raw RTP, Twilio Media Streams, Asterisk
 //!   chan_websocket, JSON metadata then L16 (jambonz / mod_audio_fork / Vonage).
@@ -31,8 +37,10 @@
 pub mod codec;
 pub mod dsp;
 pub mod error;
+pub mod receiver;
 pub mod rtp;
 pub mod rtpdump;
+pub mod sender;
 pub mod stream;
 pub mod wire;
 
@@ -41,3 +49,5 @@ pub mod wasm;
 
 pub use codec::{CodecInfo, CodecKind, Decoder, Encoder, EncoderSettings, Registry};
 pub use error::{CodecError, RtcpError, RtpError};
+pub use receiver::{Receiver, ReceiverConfig};
+pub use sender::{Sender, SenderConfig};

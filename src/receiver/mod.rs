@@ -1,0 +1,1905 @@
+//! The receive path: RTP packets in, audio out. A jitter buffer in the
+//! spirit of WebRTC's NetEq, sans-IO and allocation-free while rendering.
+//!
+//! ```
+//! use voxlet::{Receiver, ReceiverConfig, Registry};
+//! let mut rx = Receiver::new(ReceiverConfig {
+//!     registry: Registry::with_static(),
+//!     output_rate: 48_000,
+//!     output_channels: 1,
+//!     ..ReceiverConfig::default()
+//! })?;
+//! // For every datagram: rx.push(&bytes, arrival_ms)
+//! let mut block = [0f32; 128];
+//! let info = rx.render(&mut block, 0.0); // every render quantum
+//! assert_eq!(info.frames, 128);
+//! while let Some(_event) = rx.poll_event() {}
+//! # Ok::<(), voxlet::receiver::ConfigError>(())
+//! ```
+//!
+//! # Design
+//!
+//! [`Receiver::push`] validates a packet (RTP header, payload type, size,
+//! payload framing), follows the source (SSRC changes after two sequential
+//! packets of the new source, or at once when the old one has gone quiet),
+//! counts it (RFC 3550 loss and jitter, duplicates), feeds its arrival time
+//! to the delay manager ([`delay`]: the 95th percentile of the relative
+//! arrival delay, fast up, slow down, bounded by the configured minimum
+//! and maximum) and stores it in a bounded packet buffer ordered by
+//! timestamp. Telephone-events become [`ReceiverEvent`]s and never audio.
+//!
+//! [`Receiver::render`] pulls: while the decoded audio waiting to be played
+//! (the "sync buffer", at the codec's rate) is shorter than what the
+//! resampler needs for the requested output, it asks the decision logic
+//! ([`decision`]) what to do with the next 10 ms or packet: decode; decode
+//! and accelerate or pre-emptive-expand (WSOLA, [`crate::dsp::stretch`])
+//! to bring the filtered playout offset (how long after a no-queueing
+//! arrival packets play) to the target; recover a lost packet
+//! from Opus FEC; conceal (libopus PLC for Opus, [`crate::dsp::plc`] for
+//! the others, whose history is fed every played frame so audio resuming
+//! after a loss is cross-faded in); play comfort silence through DTX gaps
+//! (re-targeting the delay at each talkspurt start); after
+//! `max_conceal_ms` of loss, go silent and re-buffer. The sync buffer is
+//! then resampled to the output rate ([`crate::dsp::resample`]) and
+//! up-mixed to the output channels.
+//!
+//! Everything is sized in [`Receiver::new`]: a decoder per payload type,
+//! a resampler / time-stretcher / concealer per distinct codec rate (so a
+//! mid-stream codec switch allocates nothing), packet slots with their
+//! byte buffers, the sync buffer for the largest packet. `render` works in
+//! internal blocks of at most 20 ms of output, so any `out` length is
+//! fine.
+//!
+//! Time: `arrival_ms` and `now_ms` are `f64` milliseconds on any clock that
+//! both share (in a worklet, `currentTime * 1000`). `now_ms` is the time
+//! the first frame of the block will play. Only differences matter.
+
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::indexing_slicing,
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic
+    )
+)]
+
+mod decision;
+mod delay;
+mod events;
+mod packet_buffer;
+mod stats;
+mod sync_buffer;
+
+use core::fmt;
+
+use crate::codec::telephone_event::TelephoneEvent;
+use crate::codec::{CodecInfo, CodecKind, Decoder, Registry};
+use crate::dsp::{Concealer, DspError, Quality, Resampler, StretchMode, TimeStretch};
+use crate::error::{CodecError, RtcpError, RtpError};
+use crate::rtp::rtcp::{ntp_middle_32, parse_compound, ReportBlock, RtcpPacket};
+use crate::rtp::{seq_diff, RtpPacket, SeqUnwrapper, TimestampUnwrapper};
+
+use decision::{decide, Inputs, Next, Op};
+use delay::{DelayManager, LevelFilter};
+use events::{DtmfTracker, EventQueue};
+use packet_buffer::{Insert, PacketBuffer, PacketMeta};
+use stats::{AudioMeter, Carry, Reception};
+use sync_buffer::{tag, SyncBuffer};
+
+pub use events::{ReceiverEvent, EVENT_QUEUE_LEN};
+pub use stats::{ErrorCounts, ReceiverStats};
+
+/// Receiver settings. `Default` gives the static payload types, 48 kHz mono
+/// output, delay 20..=500 ms starting at 60 ms, 200 packets of 1500 bytes.
+#[derive(Clone, Debug)]
+pub struct ReceiverConfig {
+    /// Payload type → codec. A decoder is made for every audio entry.
+    pub registry: Registry,
+    /// Output rate in Hz, 8000..=96000.
+    pub output_rate: u32,
+    /// Output channels: 1 or 2 (mono streams are duplicated, stereo
+    /// streams averaged, as needed).
+    pub output_channels: u16,
+    /// Lowest target delay, ms.
+    pub min_delay_ms: u32,
+    /// Highest target delay, ms; the buffer is flushed down to the target
+    /// when it holds more than this plus two packets (at least 60 ms).
+    pub max_delay_ms: u32,
+    /// Target delay before any jitter has been measured, ms (clamped to
+    /// `[min, max]`).
+    pub initial_delay_ms: u32,
+    /// Packet slots (1..=65535): the memory bound under a flood.
+    pub max_packets: usize,
+    /// Largest RTP payload accepted, bytes (1..=65535).
+    pub max_payload_bytes: usize,
+    /// Concealment played for a loss before going silent and re-buffering,
+    /// ms (at least 20).
+    pub max_conceal_ms: u32,
+    /// An open DTMF event with no update for this long is ended, ms.
+    pub dtmf_timeout_ms: u32,
+    /// Use Opus in-band FEC to recover single lost packets.
+    pub fec: bool,
+    /// Resampler filter quality.
+    pub resampler_quality: Quality,
+}
+
+impl Default for ReceiverConfig {
+    fn default() -> Self {
+        ReceiverConfig {
+            registry: Registry::with_static(),
+            output_rate: 48_000,
+            output_channels: 1,
+            min_delay_ms: 20,
+            max_delay_ms: 500,
+            initial_delay_ms: 60,
+            max_packets: 200,
+            max_payload_bytes: 1500,
+            max_conceal_ms: 100,
+            dtmf_timeout_ms: 300,
+            fec: true,
+            resampler_quality: Quality::Medium,
+        }
+    }
+}
+
+/// Why a [`ReceiverConfig`] was refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ConfigError {
+    /// Output rate outside 8000..=96000 Hz.
+    OutputRate(u32),
+    /// Output channels not 1 or 2.
+    OutputChannels(u16),
+    /// Not `min <= max`, or `max` is 0.
+    DelayBounds {
+        /// `min_delay_ms`.
+        min: u32,
+        /// `max_delay_ms`.
+        max: u32,
+    },
+    /// `max_packets` outside 1..=65535.
+    MaxPackets(usize),
+    /// `max_payload_bytes` outside 1..=65535.
+    MaxPayloadBytes(usize),
+    /// `max_conceal_ms` below 20.
+    MaxConceal(u32),
+    /// The registry has no audio codec.
+    NoAudioCodec,
+    /// A registered codec could not be instantiated.
+    Codec {
+        /// Its payload type.
+        pt: u8,
+        /// Why.
+        error: CodecError,
+    },
+    /// A DSP block refused a codec's rate or channels.
+    Dsp(DspError),
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ConfigError::OutputRate(r) => write!(f, "output rate {r} Hz not in 8000..=96000"),
+            ConfigError::OutputChannels(c) => write!(f, "output channels {c} not 1 or 2"),
+            ConfigError::DelayBounds { min, max } => {
+                write!(f, "delay bounds {min}..={max} ms invalid")
+            }
+            ConfigError::MaxPackets(n) => write!(f, "max_packets {n} not in 1..=65535"),
+            ConfigError::MaxPayloadBytes(n) => write!(f, "max_payload_bytes {n} not in 1..=65535"),
+            ConfigError::MaxConceal(n) => write!(f, "max_conceal_ms {n} below 20"),
+            ConfigError::NoAudioCodec => f.write_str("the registry has no audio codec"),
+            ConfigError::Codec { pt, error } => write!(f, "payload type {pt}: {error}"),
+            ConfigError::Dsp(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+/// Why [`Receiver::push`] rejected a packet. Each is counted in
+/// [`ReceiverStats::errors`]; none disturbs playout.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReceiverError {
+    /// Not a valid RTP packet.
+    Rtp(RtpError),
+    /// Multiplexed RTCP (RFC 5761) that did not parse.
+    Rtcp(RtcpError),
+    /// Payload type not in the registry.
+    UnknownPayloadType(u8),
+    /// The payload is empty.
+    EmptyPayload,
+    /// The payload is longer than `max_payload_bytes`.
+    TooLarge {
+        /// Its length.
+        len: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// The codec rejected the payload.
+    InvalidPayload(CodecError),
+    /// `arrival_ms` is not finite.
+    BadTime,
+}
+
+impl fmt::Display for ReceiverError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ReceiverError::Rtp(e) => write!(f, "{e}"),
+            ReceiverError::Rtcp(e) => write!(f, "{e}"),
+            ReceiverError::UnknownPayloadType(pt) => write!(f, "unknown payload type {pt}"),
+            ReceiverError::EmptyPayload => f.write_str("empty RTP payload"),
+            ReceiverError::TooLarge { len, max } => {
+                write!(f, "payload of {len} bytes exceeds {max}")
+            }
+            ReceiverError::InvalidPayload(e) => write!(f, "{e}"),
+            ReceiverError::BadTime => f.write_str("arrival time is not finite"),
+        }
+    }
+}
+
+impl std::error::Error for ReceiverError {}
+
+/// What [`Receiver::push`] did with a valid packet.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PushOutcome {
+    /// Stored for playout.
+    Buffered,
+    /// Stored, and it made the receiver switch to its (new) SSRC.
+    SourceChanged,
+    /// A duplicate: dropped (`packets_duplicated`).
+    Duplicate,
+    /// Its audio has already been played or concealed: dropped
+    /// (`packets_discarded`, `packets_late`).
+    Late,
+    /// Dropped to keep the buffer bounded, or a second packet for the same
+    /// timestamp (`packets_discarded`).
+    Discarded,
+    /// A telephone-event packet (events are queued, see [`Receiver::poll_event`]).
+    TelephoneEvent,
+    /// RTCP (a sender report of the played source is recorded for LSR/DLSR).
+    Rtcp,
+    /// From another SSRC while the current one is active: held until a
+    /// second sequential packet confirms the new source.
+    Held,
+}
+
+/// What one [`Receiver::render`] call played.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct RenderInfo {
+    /// Frames written (always `out.len() / output_channels`).
+    pub frames: usize,
+    /// Of those, frames of concealment (lost or late audio).
+    pub concealed_frames: usize,
+    /// Of those, frames decoded from packets.
+    pub decoded_frames: usize,
+    /// Buffer level at the latest decision, ms.
+    pub level_ms: f64,
+    /// Target delay, ms.
+    pub target_ms: f64,
+}
+
+/// Marks in `pt_map`.
+const NO_CODEC: u8 = u8::MAX;
+const TELEPHONE_EVENT: u8 = u8::MAX - 1;
+/// Largest RTP header (12 + 15 CSRC + extension header) held for probation
+/// beyond the payload; packets with longer extensions are not held.
+const HELD_HEADER_ROOM: usize = 12 + 60 + 4 + 256;
+/// The old source is considered gone after this long without packets, ms.
+const SSRC_IDLE_MS: f64 = 1000.0;
+/// A packet from the new SSRC within this many sequence numbers of the
+/// held one confirms it.
+const SSRC_CONFIRM_WINDOW: i16 = 10;
+/// A packet more than `max_delay` + this behind playout while newer by
+/// sequence number means the sender's timestamps jumped back: resync.
+const RESYNC_MARGIN_MS: f64 = 1000.0;
+/// Gaps in the buffered timeline up to this long are counted in the level
+/// (probably losses); longer ones (DTX, timestamp jumps) end it.
+const RUN_GAP_MS: f64 = 200.0;
+/// Length of one concealment / silence step, ms.
+const STEP_MS: u32 = 10;
+/// Opus PLC/FEC granularity, frames at 48 kHz (2.5 ms).
+const OPUS_STEP: usize = 120;
+/// Short concealment used to cross-fade over a flush, ms.
+const FLUSH_FADE_MS: u32 = 5;
+/// Sequence numbers of recent telephone-event packets remembered.
+const EVENT_SEQS: usize = 64;
+/// Bounds of the "quiet" level (mean square) below which time-stretching
+/// may cut anywhere: −50 dBFS at least (digital silence, tones fading
+/// out), −30 dBFS at most (never speech).
+const QUIET_MIN: f32 = 1e-5;
+const QUIET_MAX: f32 = 1e-3;
+/// Growth of the noise-floor estimate per ms of audio (+8.6 dB/s).
+const NOISE_FLOOR_RISE_PER_MS: f32 = 1.002;
+/// Below this a concealed frame counts as silent (one 16-bit LSB).
+const SILENT_LEVEL: f32 = 1.0 / 32768.0;
+
+/// One payload type's decoder.
+struct DecSlot {
+    pt: u8,
+    dec: Box<dyn Decoder>,
+    info: CodecInfo,
+    codec_ch: usize,
+    chain: usize,
+    /// The codec conceals itself (Opus): PLC, FEC, CNG in DTX.
+    codec_plc: bool,
+}
+
+/// DSP state for one (codec rate, channels) pair.
+struct Chain {
+    rate: u32,
+    ch: usize,
+    rs: Resampler,
+    stretch: TimeStretch,
+    plc: Concealer,
+}
+
+/// Recently seen sequence numbers, to tell duplicates apart.
+#[derive(Clone, Copy, Debug)]
+struct SeqWindow {
+    bits: [u64; 16],
+    highest: Option<i64>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Seen {
+    New,
+    Duplicate,
+    TooOld,
+}
+
+impl SeqWindow {
+    const SPAN: i64 = 1024;
+
+    fn new() -> SeqWindow {
+        SeqWindow {
+            bits: [0; 16],
+            highest: None,
+        }
+    }
+
+    fn bit(seq: i64) -> (usize, u64) {
+        let i = seq.rem_euclid(Self::SPAN) as usize;
+        (i / 64, 1u64 << (i % 64))
+    }
+
+    fn check_and_set(&mut self, seq: i64) -> Seen {
+        match self.highest {
+            None => self.highest = Some(seq),
+            Some(h) if seq > h => {
+                if seq - h >= Self::SPAN {
+                    self.bits = [0; 16];
+                } else {
+                    let mut s = h + 1;
+                    while s < seq {
+                        let (w, b) = Self::bit(s);
+                        if let Some(word) = self.bits.get_mut(w) {
+                            *word &= !b;
+                        }
+                        s += 1;
+                    }
+                }
+                let (w, b) = Self::bit(seq);
+                if let Some(word) = self.bits.get_mut(w) {
+                    *word &= !b;
+                }
+                self.highest = Some(seq);
+            }
+            Some(h) if h - seq >= Self::SPAN => return Seen::TooOld,
+            Some(_) => {}
+        }
+        let (w, b) = Self::bit(seq);
+        match self.bits.get_mut(w) {
+            Some(word) if *word & b != 0 => Seen::Duplicate,
+            Some(word) => {
+                *word |= b;
+                Seen::New
+            }
+            None => Seen::New,
+        }
+    }
+}
+
+/// A packet of a new SSRC waiting for confirmation.
+#[derive(Clone, Copy, Debug)]
+struct Held {
+    ssrc: u32,
+    seq: u16,
+    arrival_ms: f64,
+    len: usize,
+}
+
+/// Output-rate sample counters with their fractional carries.
+#[derive(Clone, Copy, Debug, Default)]
+struct Carries {
+    total: Carry,
+    concealed: Carry,
+    silent: Carry,
+    comfort: Carry,
+    emitted: Carry,
+    inserted: Carry,
+    removed: Carry,
+}
+
+/// Result of one decision step in `render`.
+enum Step {
+    /// Audio was appended to the sync buffer.
+    Audio,
+    /// The next packet needs another codec rate: play out what is left first.
+    Drain,
+}
+
+/// A validated packet, before the source check.
+#[derive(Clone, Copy)]
+enum Payload {
+    Audio { slot: usize, frames: usize },
+    Event(TelephoneEvent),
+}
+
+/// The jitter buffer and decoder for one incoming RTP audio stream. See the
+/// [module documentation](self).
+pub struct Receiver {
+    out_rate: u32,
+    out_ch: usize,
+    max_delay_ms: f64,
+    max_payload: usize,
+    max_conceal_ms: f64,
+    fec_enabled: bool,
+    sub_block: usize,
+
+    pt_map: [u8; 128],
+    decoders: Vec<DecSlot>,
+    chains: Vec<Chain>,
+    cur_dec: usize,
+    cur_chain: usize,
+    dec_active: bool,
+
+    buffer: PacketBuffer,
+    delay: DelayManager,
+    /// Filtered playout offset of decoded packets.
+    offset: LevelFilter,
+    /// Audio produced since the last offset measurement, ms.
+    offset_dt_ms: f64,
+    sync: SyncBuffer,
+    dec_buf: Vec<f32>,
+    stretch_buf: Vec<f32>,
+    out_buf: Vec<f32>,
+
+    stats: ReceiverStats,
+    rx: Reception,
+    lost_before: i64,
+    meter: AudioMeter,
+    carries: Carries,
+    events: EventQueue,
+    dtmf: DtmfTracker,
+
+    ssrc: Option<u32>,
+    last_rx_ms: f64,
+    held: Option<Held>,
+    held_bytes: Vec<u8>,
+    seq_unwrap: SeqUnwrapper,
+    ts_unwrap: TimestampUnwrapper,
+    seen: SeqWindow,
+    event_seqs: [i64; EVENT_SEQS],
+    event_pos: usize,
+    sr: Option<(u32, f64)>,
+
+    playing: bool,
+    started: bool,
+    play_ts: i64,
+    /// Timestamp just past the last audio decoded from a packet (or FEC):
+    /// anything older is late. `play_ts` can be ahead of it by concealment
+    /// or silence; a packet in between is still played (the concealment
+    /// then added delay, as in NetEq's expand → merge).
+    decoded_end: i64,
+    clock: u32,
+    last_seq: Option<i64>,
+    last_dtx_packet: bool,
+    conceal_run_ms: f64,
+    in_loss: bool,
+    since_stretch_ms: f64,
+    /// Background level of the decoded audio (mean square): the minimum
+    /// packet energy, rising slowly (NetEq's background-noise estimate).
+    noise_floor: f32,
+    fec_used_seq: Option<i64>,
+    last_now_ms: f64,
+}
+
+impl fmt::Debug for Receiver {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Receiver")
+            .field("output_rate", &self.out_rate)
+            .field("output_channels", &self.out_ch)
+            .field("ssrc", &self.ssrc)
+            .field("playing", &self.playing)
+            .field("buffered_packets", &self.buffer.len())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Frames a payload of at most `max_payload` bytes can decode to.
+fn frames_bound(info: &CodecInfo, dec: &dyn Decoder, max_payload: usize) -> usize {
+    let by_size = match info.kind {
+        CodecKind::Pcmu | CodecKind::Pcma => max_payload,
+        CodecKind::G722 => max_payload.saturating_mul(2),
+        CodecKind::L16 => max_payload / (2 * usize::from(info.channels.max(1))),
+        CodecKind::Opus | CodecKind::TelephoneEvent => dec.max_frames(),
+    };
+    by_size.min(dec.max_frames()).max(1)
+}
+
+fn ms_to_frames(ms: f64, rate: u32) -> usize {
+    (ms * f64::from(rate) / 1000.0).max(0.0) as usize
+}
+
+fn frames_to_ms(frames: usize, rate: u32) -> f64 {
+    frames as f64 * 1000.0 / f64::from(rate.max(1))
+}
+
+impl Receiver {
+    /// Builds a receiver; all memory it will use is allocated here.
+    pub fn new(cfg: ReceiverConfig) -> Result<Receiver, ConfigError> {
+        if !(crate::dsp::MIN_RATE..=crate::dsp::MAX_RATE).contains(&cfg.output_rate) {
+            return Err(ConfigError::OutputRate(cfg.output_rate));
+        }
+        if !(1..=2).contains(&cfg.output_channels) {
+            return Err(ConfigError::OutputChannels(cfg.output_channels));
+        }
+        if cfg.min_delay_ms > cfg.max_delay_ms || cfg.max_delay_ms == 0 {
+            return Err(ConfigError::DelayBounds {
+                min: cfg.min_delay_ms,
+                max: cfg.max_delay_ms,
+            });
+        }
+        if !(1..=65535).contains(&cfg.max_packets) {
+            return Err(ConfigError::MaxPackets(cfg.max_packets));
+        }
+        if !(1..=65535).contains(&cfg.max_payload_bytes) {
+            return Err(ConfigError::MaxPayloadBytes(cfg.max_payload_bytes));
+        }
+        if cfg.max_conceal_ms < 20 {
+            return Err(ConfigError::MaxConceal(cfg.max_conceal_ms));
+        }
+        let out_ch = usize::from(cfg.output_channels);
+        let out_rate = cfg.output_rate;
+        let sub_block = (out_rate as usize / 50).max(128);
+
+        let mut pt_map = [NO_CODEC; 128];
+        let mut decoders: Vec<DecSlot> = Vec::new();
+        let mut chains: Vec<Chain> = Vec::new();
+        let mut max_dec_samples = 0usize;
+        let mut max_sync_frames = 0usize;
+        let mut max_chain_samples = 0usize;
+        for pt in 0u8..128 {
+            let Some(info) = cfg.registry.get(pt) else {
+                continue;
+            };
+            if info.kind == CodecKind::TelephoneEvent {
+                if let Some(m) = pt_map.get_mut(pt as usize) {
+                    *m = TELEPHONE_EVENT;
+                }
+                continue;
+            }
+            let dinfo = if info.kind == CodecKind::Opus {
+                info.with_channels(cfg.output_channels)
+                    .map_err(|error| ConfigError::Codec { pt, error })?
+            } else {
+                info
+            };
+            let dec = dinfo
+                .decoder()
+                .map_err(|error| ConfigError::Codec { pt, error })?;
+            let codec_ch = usize::from(dinfo.channels.max(1));
+            let pc = codec_ch.min(out_ch);
+            let chain = match chains
+                .iter()
+                .position(|c| c.rate == dinfo.sample_rate && c.ch == pc)
+            {
+                Some(i) => i,
+                None => {
+                    let rs = Resampler::with_quality(
+                        dinfo.sample_rate,
+                        out_rate,
+                        pc,
+                        cfg.resampler_quality,
+                    )
+                    .map_err(ConfigError::Dsp)?;
+                    let stretch =
+                        TimeStretch::new(dinfo.sample_rate, pc).map_err(ConfigError::Dsp)?;
+                    let plc = Concealer::new(dinfo.sample_rate, pc).map_err(ConfigError::Dsp)?;
+                    chains.push(Chain {
+                        rate: dinfo.sample_rate,
+                        ch: pc,
+                        rs,
+                        stretch,
+                        plc,
+                    });
+                    chains.len() - 1
+                }
+            };
+            let bound = frames_bound(&dinfo, dec.as_ref(), cfg.max_payload_bytes);
+            let rate = dinfo.sample_rate;
+            let conceal_frames = ms_to_frames(f64::from(STEP_MS), rate) + OPUS_STEP;
+            max_dec_samples = max_dec_samples.max(bound.max(conceal_frames) * codec_ch);
+            if let Some(c) = chains.get(chain) {
+                let need = c.rs.max_input_frames_needed(sub_block);
+                let stretch_min = c.stretch.min_input_frames();
+                let period = c.stretch.max_period_frames();
+                let frames = need + stretch_min + bound + period + conceal_frames + 16;
+                max_sync_frames = max_sync_frames.max(frames);
+                max_chain_samples = max_chain_samples.max(frames * pc);
+            }
+            if let Some(m) = pt_map.get_mut(pt as usize) {
+                *m = decoders.len() as u8;
+            }
+            decoders.push(DecSlot {
+                pt,
+                dec,
+                info: dinfo,
+                codec_ch,
+                chain,
+                codec_plc: info.kind == CodecKind::Opus,
+            });
+            if decoders.len() >= usize::from(TELEPHONE_EVENT) {
+                break;
+            }
+        }
+        if decoders.is_empty() {
+            return Err(ConfigError::NoAudioCodec);
+        }
+        let min = f64::from(cfg.min_delay_ms);
+        let max = f64::from(cfg.max_delay_ms);
+        let initial = f64::from(cfg.initial_delay_ms).max(min).min(max);
+        let first_chain = chains.iter().position(|c| c.rate == out_rate).unwrap_or(0);
+        let mut sync = SyncBuffer::new(max_sync_frames, 2);
+        sync.reset(chains.get(first_chain).map_or(1, |c| c.ch));
+        Ok(Receiver {
+            out_rate,
+            out_ch,
+            max_delay_ms: max,
+            max_payload: cfg.max_payload_bytes,
+            max_conceal_ms: f64::from(cfg.max_conceal_ms),
+            fec_enabled: cfg.fec,
+            sub_block,
+            pt_map,
+            decoders,
+            chains,
+            cur_dec: 0,
+            cur_chain: first_chain,
+            dec_active: false,
+            buffer: PacketBuffer::new(cfg.max_packets, cfg.max_payload_bytes),
+            delay: DelayManager::new(min, max, initial),
+            offset: LevelFilter::new(300.0),
+            offset_dt_ms: 0.0,
+            sync,
+            dec_buf: vec![0.0; max_dec_samples],
+            stretch_buf: vec![0.0; max_chain_samples],
+            out_buf: vec![0.0; sub_block * 2],
+            stats: ReceiverStats {
+                target_delay_ms: initial,
+                ..ReceiverStats::default()
+            },
+            rx: Reception::default(),
+            lost_before: 0,
+            meter: AudioMeter::new(out_rate),
+            carries: Carries::default(),
+            events: EventQueue::new(),
+            dtmf: DtmfTracker::new(f64::from(cfg.dtmf_timeout_ms)),
+            ssrc: None,
+            last_rx_ms: f64::NEG_INFINITY,
+            held: None,
+            held_bytes: vec![0; cfg.max_payload_bytes + HELD_HEADER_ROOM],
+            seq_unwrap: SeqUnwrapper::new(),
+            ts_unwrap: TimestampUnwrapper::new(),
+            seen: SeqWindow::new(),
+            event_seqs: [i64::MIN; EVENT_SEQS],
+            event_pos: 0,
+            sr: None,
+            playing: false,
+            started: false,
+            play_ts: 0,
+            decoded_end: i64::MIN,
+            clock: 8000,
+            last_seq: None,
+            last_dtx_packet: false,
+            conceal_run_ms: 0.0,
+            in_loss: false,
+            since_stretch_ms: 0.0,
+            noise_floor: QUIET_MIN,
+            fec_used_seq: None,
+            last_now_ms: 0.0,
+        })
+    }
+
+    /// The statistics so far.
+    pub fn stats(&self) -> &ReceiverStats {
+        &self.stats
+    }
+
+    /// The next queued event, oldest first.
+    pub fn poll_event(&mut self) -> Option<ReceiverEvent> {
+        self.events.pop()
+    }
+
+    /// The SSRC being played.
+    pub fn ssrc(&self) -> Option<u32> {
+        self.ssrc
+    }
+
+    /// Packets waiting in the buffer.
+    pub fn buffered_packets(&self) -> usize {
+        self.buffer.len()
+    }
+
+    /// Bytes reserved for packet storage (fixed at construction).
+    pub fn packet_storage_bytes(&self) -> usize {
+        self.buffer.reserved_bytes() + self.held_bytes.len()
+    }
+
+    /// Records a sender report from the played source, received at
+    /// `now_ms`, for the LSR/DLSR fields of [`Receiver::receiver_report`].
+    /// (Sender reports multiplexed on the RTP port are recorded by `push`.)
+    pub fn on_sender_report(&mut self, ntp_timestamp: u64, now_ms: f64) {
+        self.sr = Some((ntp_middle_32(ntp_timestamp), now_ms));
+    }
+
+    /// An RTCP reception report block for the played source (RFC 3550
+    /// §6.4.1): fraction lost since the previous call, cumulative lost,
+    /// extended highest sequence number, interarrival jitter (A.8, in the
+    /// clock of the audio codec), LSR/DLSR from the last sender report.
+    /// `None` before the first packet.
+    pub fn receiver_report(&mut self, now_ms: f64) -> Option<ReportBlock> {
+        let ssrc = self.ssrc?;
+        let clock = self
+            .decoders
+            .get(self.cur_dec)
+            .map_or(8000, |d| d.info.clock_rate);
+        let sr = self.sr.map(|(lsr, at)| (lsr, now_ms - at));
+        Some(self.rx.report_block(ssrc, clock, sr))
+    }
+
+    /// Drops everything buffered and not yet played (barge-in): packets and
+    /// decoded audio. Playout re-buffers from the next packet.
+    pub fn flush(&mut self) {
+        let n = self.buffer.len() as u64;
+        self.stats.packets_discarded += n;
+        self.buffer.clear();
+        self.sync.consume(self.sync.unplayed());
+        if let Some(c) = self.chains.get_mut(self.cur_chain) {
+            c.plc.reset();
+        }
+        self.playing = false;
+        self.last_seq = None;
+        self.decoded_end = i64::MIN;
+        self.offset.reset();
+    }
+
+    fn emit(&mut self, ev: ReceiverEvent) {
+        if self.events.push(ev) {
+            self.stats.events_dropped += 1;
+        }
+    }
+
+    fn error(&mut self, e: ReceiverError) -> ReceiverError {
+        let c = &mut self.stats.errors;
+        match e {
+            ReceiverError::Rtp(_) => c.malformed_rtp += 1,
+            ReceiverError::Rtcp(_) => c.malformed_rtcp += 1,
+            ReceiverError::UnknownPayloadType(_) => c.unknown_payload_type += 1,
+            ReceiverError::EmptyPayload => c.empty_payload += 1,
+            ReceiverError::TooLarge { .. } => c.too_large += 1,
+            ReceiverError::InvalidPayload(_) => c.invalid_payload += 1,
+            ReceiverError::BadTime => c.bad_time += 1,
+        }
+        e
+    }
+
+    // ----------------------------------------------------------------- push
+
+    /// Takes one datagram received at `arrival_ms`: an RTP packet, or RTCP
+    /// multiplexed on the same port (RFC 5761). Never panics; a rejected
+    /// packet is counted by kind in [`ReceiverStats::errors`] and changes
+    /// nothing else.
+    pub fn push(&mut self, packet: &[u8], arrival_ms: f64) -> Result<PushOutcome, ReceiverError> {
+        if !arrival_ms.is_finite() {
+            return Err(self.error(ReceiverError::BadTime));
+        }
+        if let [b0, b1, ..] = packet {
+            if b0 >> 6 == 2 && (192..=223).contains(b1) {
+                return self.push_rtcp(packet, arrival_ms);
+            }
+        }
+        let p = RtpPacket::parse(packet).map_err(|e| self.error(ReceiverError::Rtp(e)))?;
+        let kind = self.validate(&p).map_err(|e| self.error(e))?;
+        let mut switched = false;
+        if let Some(ssrc) = self.ssrc {
+            if ssrc != p.ssrc() {
+                if arrival_ms - self.last_rx_ms >= SSRC_IDLE_MS {
+                    self.switch_source(p.ssrc(), arrival_ms);
+                    switched = true;
+                } else if let Some(h) = self.held.filter(|h| {
+                    h.ssrc == p.ssrc()
+                        && seq_diff(p.sequence(), h.seq) != 0
+                        && seq_diff(p.sequence(), h.seq).abs() <= SSRC_CONFIRM_WINDOW
+                }) {
+                    self.switch_source(p.ssrc(), arrival_ms);
+                    switched = true;
+                    let buf = core::mem::take(&mut self.held_bytes);
+                    if let Some(hp) = buf.get(..h.len).and_then(|b| RtpPacket::parse(b).ok()) {
+                        if let Ok(hk) = self.validate(&hp) {
+                            let _ = self.accept(&hp, hk, h.arrival_ms);
+                        }
+                    }
+                    self.held_bytes = buf;
+                } else {
+                    self.stats.errors.foreign_ssrc += 1;
+                    if let Some(dst) = self.held_bytes.get_mut(..packet.len()) {
+                        dst.copy_from_slice(packet);
+                        self.held = Some(Held {
+                            ssrc: p.ssrc(),
+                            seq: p.sequence(),
+                            arrival_ms,
+                            len: packet.len(),
+                        });
+                    }
+                    return Ok(PushOutcome::Held);
+                }
+            }
+        } else {
+            self.ssrc = Some(p.ssrc());
+            self.stats.ssrc = self.ssrc;
+        }
+        let out = self.accept(&p, kind, arrival_ms);
+        Ok(match out {
+            PushOutcome::Buffered if switched => PushOutcome::SourceChanged,
+            o => o,
+        })
+    }
+
+    fn push_rtcp(&mut self, packet: &[u8], arrival_ms: f64) -> Result<PushOutcome, ReceiverError> {
+        let mut sr_ntp = None;
+        for p in parse_compound(packet) {
+            match p {
+                Ok(RtcpPacket::SenderReport(sr)) if Some(sr.ssrc) == self.ssrc => {
+                    sr_ntp = Some(sr.sender_info.ntp_timestamp);
+                }
+                Ok(_) => {}
+                Err(e) => return Err(self.error(ReceiverError::Rtcp(e))),
+            }
+        }
+        if let Some(ntp) = sr_ntp {
+            self.on_sender_report(ntp, arrival_ms);
+        }
+        Ok(PushOutcome::Rtcp)
+    }
+
+    /// Payload type, size and payload framing.
+    fn validate(&self, p: &RtpPacket<'_>) -> Result<Payload, ReceiverError> {
+        let pt = p.payload_type();
+        let slot = self.pt_map.get(pt as usize).copied().unwrap_or(NO_CODEC);
+        if slot == NO_CODEC {
+            return Err(ReceiverError::UnknownPayloadType(pt));
+        }
+        let payload = p.payload();
+        if payload.is_empty() {
+            return Err(ReceiverError::EmptyPayload);
+        }
+        if payload.len() > self.max_payload {
+            return Err(ReceiverError::TooLarge {
+                len: payload.len(),
+                max: self.max_payload,
+            });
+        }
+        if slot == TELEPHONE_EVENT {
+            return TelephoneEvent::parse(payload)
+                .map(Payload::Event)
+                .map_err(ReceiverError::InvalidPayload);
+        }
+        let slot = slot as usize;
+        let d = self
+            .decoders
+            .get(slot)
+            .ok_or(ReceiverError::UnknownPayloadType(pt))?;
+        let frames = d
+            .dec
+            .frames_in(payload)
+            .map_err(ReceiverError::InvalidPayload)?;
+        if frames == 0 || frames > frames_bound(&d.info, d.dec.as_ref(), self.max_payload) {
+            return Err(ReceiverError::InvalidPayload(CodecError::InvalidPayload(
+                "payload decodes to no audio or more than the receiver holds",
+            )));
+        }
+        Ok(Payload::Audio { slot, frames })
+    }
+
+    fn switch_source(&mut self, ssrc: u32, at_ms: f64) {
+        if let Some(old) = self.ssrc {
+            self.emit(ReceiverEvent::SsrcChanged { old, new: ssrc });
+        }
+        self.stats.ssrc_changes += 1;
+        self.lost_before += self.rx.lost();
+        self.rx = Reception::default();
+        self.stats.packets_discarded += self.buffer.len() as u64;
+        self.buffer.clear();
+        self.seq_unwrap.reset();
+        self.ts_unwrap.reset();
+        self.seen = SeqWindow::new();
+        self.event_seqs = [i64::MIN; EVENT_SEQS];
+        let mut q: [Option<ReceiverEvent>; 2] = [None; 2];
+        let mut n = 0;
+        self.dtmf.reset(at_ms, &mut |e| {
+            if let Some(s) = q.get_mut(n) {
+                *s = Some(e);
+                n += 1;
+            }
+        });
+        for e in q.into_iter().flatten() {
+            self.emit(e);
+        }
+        for d in self.decoders.iter_mut() {
+            d.dec.reset();
+        }
+        let target = self.delay.target_ms();
+        self.delay.seed(target);
+        self.offset.reset();
+        self.playing = false;
+        self.last_seq = None;
+        self.decoded_end = i64::MIN;
+        self.in_loss = false;
+        self.conceal_run_ms = 0.0;
+        self.sr = None;
+        self.held = None;
+        self.ssrc = Some(ssrc);
+        self.stats.ssrc = Some(ssrc);
+    }
+
+    /// Counts, de-duplicates and stores a packet of the current source.
+    fn accept(&mut self, p: &RtpPacket<'_>, kind: Payload, arrival_ms: f64) -> PushOutcome {
+        self.last_rx_ms = arrival_ms;
+        self.stats.last_packet_received_timestamp = Some(arrival_ms);
+        let payload = p.payload();
+        if self.rx.update_seq(p.sequence()) {
+            self.stats.packets_received += 1;
+            self.stats.bytes_received += payload.len() as u64;
+            self.stats.header_bytes_received += (p.as_bytes().len() - payload.len()) as u64;
+        }
+        self.stats.packets_lost = self.lost_before + self.rx.lost();
+        let seq = self.seq_unwrap.unwrap(p.sequence());
+        match self.seen.check_and_set(seq) {
+            Seen::New => {}
+            Seen::Duplicate => {
+                self.stats.packets_duplicated += 1;
+                return PushOutcome::Duplicate;
+            }
+            Seen::TooOld => {
+                self.stats.packets_discarded += 1;
+                self.stats.packets_late += 1;
+                return PushOutcome::Late;
+            }
+        }
+        let (slot, frames) = match kind {
+            Payload::Event(ev) => {
+                if let Some(s) = self.event_seqs.get_mut(self.event_pos) {
+                    *s = seq;
+                }
+                self.event_pos = (self.event_pos + 1) % EVENT_SEQS;
+                let mut q: [Option<ReceiverEvent>; 3] = [None; 3];
+                let mut n = 0;
+                self.dtmf
+                    .on_packet(p.timestamp(), ev, arrival_ms, &mut |e| {
+                        if let Some(s) = q.get_mut(n) {
+                            *s = Some(e);
+                            n += 1;
+                        }
+                    });
+                for e in q.into_iter().flatten() {
+                    self.emit(e);
+                }
+                return PushOutcome::TelephoneEvent;
+            }
+            Payload::Audio { slot, frames } => (slot, frames),
+        };
+        let Some(d) = self.decoders.get(slot) else {
+            return PushOutcome::Discarded;
+        };
+        let clock = d.info.clock_rate.max(1);
+        let rate = d.info.sample_rate.max(1);
+        let dur =
+            (frames as u64 * u64::from(clock) / u64::from(rate)).min(u64::from(u32::MAX)) as u32;
+        let has_fec = self.fec_enabled && d.codec_plc && d.dec.has_fec(payload);
+        let mut ts = self.ts_unwrap.unwrap(p.timestamp());
+        let to_ms = 1000.0 / f64::from(clock);
+        if has_fec {
+            self.stats.fec_packets_received += 1;
+        }
+        // Late, or a timestamp discontinuity?
+        if self.playing && ts.saturating_add(i64::from(dur)) <= self.decoded_end {
+            let late_ms = (self.decoded_end - ts - i64::from(dur)) as f64 * to_ms;
+            let newer = self.last_seq.is_none_or(|l| seq > l);
+            if newer && late_ms > self.max_delay_ms + RESYNC_MARGIN_MS {
+                self.resync();
+                ts = self.ts_unwrap.unwrap(p.timestamp());
+            } else {
+                self.stats.packets_discarded += 1;
+                self.stats.packets_late += 1;
+                if has_fec {
+                    self.stats.fec_packets_discarded += 1;
+                }
+                self.observe_arrival(arrival_ms, ts, to_ms, dur);
+                return PushOutcome::Late;
+            }
+        }
+        let rel_ms = self.observe_arrival(arrival_ms, ts, to_ms, dur);
+        let meta = PacketMeta {
+            seq,
+            ts,
+            dur,
+            pt: p.payload_type(),
+            decoder: slot as u8,
+            has_fec,
+            arrival_ms,
+            rel_ms,
+            len: payload.len() as u32,
+        };
+        match self.buffer.insert(meta, payload) {
+            Insert::Stored => PushOutcome::Buffered,
+            Insert::StoredDroppedOldest(old) => {
+                self.stats.packets_discarded += 1;
+                if old.has_fec {
+                    self.stats.fec_packets_discarded += 1;
+                }
+                PushOutcome::Buffered
+            }
+            Insert::Duplicate => {
+                self.stats.packets_duplicated += 1;
+                PushOutcome::Duplicate
+            }
+            Insert::SameTimestamp | Insert::Rejected | Insert::TooLarge => {
+                self.stats.packets_discarded += 1;
+                PushOutcome::Discarded
+            }
+        }
+    }
+
+    /// Jitter stats and the delay manager; returns the relative delay, ms.
+    fn observe_arrival(&mut self, arrival_ms: f64, ts: i64, to_ms: f64, dur: u32) -> f64 {
+        let ts_ms = ts as f64 * to_ms;
+        let dur_ms = f64::from(dur) * to_ms;
+        self.rx.update_jitter(arrival_ms / 1000.0, ts_ms / 1000.0);
+        self.stats.jitter = self.rx.jitter_s();
+        // Relative delay from the end of the packet's audio (when the
+        // sender could send it), so a change of packet duration is not
+        // mistaken for jitter.
+        self.delay.update(arrival_ms, ts_ms + dur_ms, dur_ms)
+    }
+
+    /// The sender's timestamps jumped: start a new timeline (same source).
+    fn resync(&mut self) {
+        self.stats.packets_discarded += self.buffer.len() as u64;
+        self.buffer.clear();
+        self.ts_unwrap.reset();
+        self.delay.reset_window();
+        self.rx.reset_transit();
+        self.playing = false;
+        self.last_seq = None;
+        self.decoded_end = i64::MIN;
+        self.offset.reset();
+    }
+
+    // --------------------------------------------------------------- render
+
+    /// Fills `out` (interleaved, `output_channels` per frame) with the next
+    /// `out.len() / output_channels` frames; `now_ms` is when its first
+    /// frame plays. Never fails, never panics, never allocates once
+    /// playing. A trailing partial frame is zeroed.
+    pub fn render(&mut self, out: &mut [f32], now_ms: f64) -> RenderInfo {
+        let ch = self.out_ch;
+        let frames = out.len() / ch;
+        let now = if now_ms.is_finite() {
+            now_ms
+        } else {
+            self.last_now_ms
+        };
+        if let Some(rest) = out.get_mut(frames * ch..) {
+            rest.fill(0.0);
+        }
+        {
+            let events = &mut self.events;
+            let stats = &mut self.stats;
+            self.dtmf.poll_timeout(now, &mut |e| {
+                if events.push(e) {
+                    stats.events_dropped += 1;
+                }
+            });
+        }
+        if frames > 0 {
+            let block = frames.min(self.sub_block);
+            self.delay.set_block_ms(frames_to_ms(block, self.out_rate));
+        }
+        let mut info = RenderInfo {
+            frames,
+            ..RenderInfo::default()
+        };
+        let mut done = 0;
+        while done < frames {
+            let n = (frames - done).min(self.sub_block);
+            let t = now + frames_to_ms(done, self.out_rate);
+            if let Some(dst) = out.get_mut(done * ch..(done + n) * ch) {
+                self.render_block(dst, t, &mut info);
+            }
+            done += n;
+        }
+        self.last_now_ms = now + frames_to_ms(frames, self.out_rate);
+        if let Some(o) = out.get(..frames * ch) {
+            self.meter.meter(o, ch, self.out_rate, &mut self.stats);
+        }
+        info.level_ms = self.stats.buffer_level_ms;
+        info.target_ms = self.stats.target_delay_ms;
+        info
+    }
+
+    fn chain_rate(&self) -> u32 {
+        self.chains.get(self.cur_chain).map_or(8000, |c| c.rate)
+    }
+
+    fn render_block(&mut self, dst: &mut [f32], t0: f64, info: &mut RenderInfo) {
+        let ch = self.out_ch;
+        let n = dst.len() / ch;
+        let mut written = 0;
+        let mut guard = 0;
+        while written < n {
+            guard += 1;
+            let want = n - written;
+            let Some(rest) = dst.get_mut(written * ch..) else {
+                break;
+            };
+            if guard > 64 {
+                // Cannot happen (every step appends audio); never loop forever.
+                rest.fill(0.0);
+                break;
+            }
+            let need = self
+                .chains
+                .get(self.cur_chain)
+                .map_or(want, |c| c.rs.input_frames_needed(want));
+            if self.sync.unplayed() >= need {
+                written += self.play(need, want, rest, info);
+                continue;
+            }
+            let t_read = t0 + frames_to_ms(written, self.out_rate);
+            let short = need - self.sync.unplayed();
+            match self.produce(t_read, short) {
+                Step::Audio => {}
+                Step::Drain => {
+                    let avail = self.sync.unplayed();
+                    written += self.play(avail, want, rest, info);
+                    self.sync.consume(self.sync.unplayed());
+                }
+            }
+        }
+    }
+
+    /// Resamples up to `input` unplayed frames into at most `max_out`
+    /// output frames of `dst`; returns the frames written.
+    fn play(
+        &mut self,
+        input: usize,
+        max_out: usize,
+        dst: &mut [f32],
+        info: &mut RenderInfo,
+    ) -> usize {
+        let read = self.sync.read_pos();
+        self.commit_to(read + input);
+        let pc = self.sync.channels();
+        let Some(chain) = self.chains.get_mut(self.cur_chain) else {
+            return 0;
+        };
+        let (src, tags) = self.sync.readable(input);
+        let Some(tmp) = self.out_buf.get_mut(..max_out * pc) else {
+            return 0;
+        };
+        let (used, got) = chain.rs.process(src, tmp);
+        // Stats by what the consumed frames were, scaled to output frames.
+        let mut counts = [0usize; 5];
+        for t in tags.iter().take(used) {
+            if let Some(c) = counts.get_mut(*t as usize) {
+                *c += 1;
+            }
+        }
+        if used > 0 {
+            let k = got as f64 / used as f64;
+            let [normal, concealed, silent, comfort, _prestart] = counts;
+            let c = &mut self.carries;
+            let s = &mut self.stats;
+            let total = c
+                .total
+                .take((normal + concealed + silent + comfort) as f64 * k);
+            s.total_samples_received += total;
+            s.total_samples_duration += total as f64 / f64::from(self.out_rate);
+            let conc = c.concealed.take((concealed + silent) as f64 * k);
+            s.concealed_samples += conc;
+            s.silent_concealed_samples += c.silent.take(silent as f64 * k);
+            s.comfort_samples += c.comfort.take(comfort as f64 * k);
+            info.concealed_frames += ((concealed + silent) as f64 * k).round() as usize;
+            info.decoded_frames += (normal as f64 * k).round() as usize;
+        }
+        // Up-mix into the caller's interleaved block.
+        let ch = self.out_ch;
+        let tmp = self.out_buf.get(..got * pc).unwrap_or_default();
+        if pc == ch {
+            if let Some(d) = dst.get_mut(..got * ch) {
+                d.copy_from_slice(tmp);
+            }
+        } else {
+            for (d, s) in dst.chunks_exact_mut(ch).zip(tmp.chunks_exact(pc)) {
+                let v = s.iter().sum::<f32>() / pc as f32;
+                d.fill(v);
+            }
+        }
+        self.sync.consume(used);
+        got
+    }
+
+    /// Hands unplayed frames up to `pos` to the concealer's history (which
+    /// cross-fades the first ones after a loss, in place).
+    fn commit_to(&mut self, pos: usize) {
+        let from = self.sync.commit_pos();
+        if pos <= from {
+            return;
+        }
+        let codec_plc = self.decoders.get(self.cur_dec).is_some_and(|d| d.codec_plc);
+        if !codec_plc {
+            let (frames, _) = self.sync.frames_mut(from, pos);
+            if let Some(c) = self.chains.get_mut(self.cur_chain) {
+                c.plc.good(frames);
+            }
+        }
+        self.sync.set_commit(pos);
+    }
+
+    /// Makes `di` the current decoder; `false` when its rate differs and
+    /// the sync buffer must be played out first.
+    fn ensure_decoder(&mut self, di: usize) -> bool {
+        if self.dec_active && di == self.cur_dec {
+            return true;
+        }
+        let Some(chain) = self.decoders.get(di).map(|d| d.chain) else {
+            return true;
+        };
+        if chain != self.cur_chain && self.sync.unplayed() > 0 {
+            return false;
+        }
+        let end = self.sync.end_pos();
+        self.commit_to(end);
+        let old_pt = self
+            .decoders
+            .get(self.cur_dec)
+            .filter(|_| self.dec_active)
+            .map(|d| d.pt);
+        if chain != self.cur_chain {
+            self.cur_chain = chain;
+            if let Some(c) = self.chains.get_mut(chain) {
+                c.rs.reset();
+                self.sync.reset(c.ch);
+            }
+        }
+        if let Some(c) = self.chains.get_mut(chain) {
+            c.plc.reset();
+        }
+        let mut new_pt = None;
+        if let Some(d) = self.decoders.get_mut(di) {
+            d.dec.reset();
+            new_pt = Some(d.pt);
+        }
+        self.cur_dec = di;
+        self.dec_active = true;
+        if let (Some(old), Some(new)) = (old_pt, new_pt) {
+            if old != new {
+                self.emit(ReceiverEvent::PayloadTypeChanged { old, new });
+            }
+        }
+        true
+    }
+
+    /// Audio held, ms: unplayed decoded audio plus the buffered timeline
+    /// from the playout position (or the first packet) through the run of
+    /// packets separated by gaps of at most `RUN_GAP_MS`.
+    fn level_now(&self) -> f64 {
+        let unplayed = frames_to_ms(self.sync.unplayed(), self.chain_rate());
+        let front = self.buffer.front().map(|p| p.ts);
+        let from = if self.playing {
+            Some(front.map_or(self.play_ts, |f| f.min(self.play_ts)))
+        } else {
+            front
+        };
+        unplayed + from.map_or(0.0, |f| self.run_ms(f))
+    }
+
+    /// Buffered audio from timestamp `from` to the end of the run, ms.
+    fn run_ms(&self, from: i64) -> f64 {
+        let clock = match self.buffer.front() {
+            Some(p) => self
+                .decoders
+                .get(p.decoder as usize)
+                .map_or(8000, |d| d.info.clock_rate),
+            None => return 0.0,
+        };
+        let max_gap = (RUN_GAP_MS * f64::from(clock) / 1000.0) as i64;
+        let mut cursor = from;
+        let mut i = 0;
+        while let Some(p) = self.buffer.get(i) {
+            i += 1;
+            if p.end() <= cursor {
+                continue;
+            }
+            if p.ts - cursor > max_gap {
+                break;
+            }
+            cursor = p.end();
+        }
+        (cursor - from).max(0) as f64 * 1000.0 / f64::from(clock.max(1))
+    }
+
+    /// No audio sequence number missing between the last played packet and `seq`.
+    fn contiguous(&self, seq: i64) -> bool {
+        let Some(last) = self.last_seq else {
+            return false;
+        };
+        if seq <= last + 1 {
+            return true;
+        }
+        let missing = seq - last - 1;
+        if missing > EVENT_SEQS as i64 {
+            return false;
+        }
+        let events = self
+            .event_seqs
+            .iter()
+            .filter(|&&s| s > last && s < seq)
+            .count() as i64;
+        missing <= events
+    }
+
+    /// With nothing buffered: is silence expected rather than a loss? After
+    /// an Opus DTX packet, or when packets newer than the last one played
+    /// have arrived and none of them was audio (telephone-events while the
+    /// audio is suppressed).
+    fn in_dtx(&self) -> bool {
+        if self.last_dtx_packet && self.decoders.get(self.cur_dec).is_some_and(|d| d.codec_plc) {
+            return true;
+        }
+        match (self.last_seq, self.seq_unwrap.highest()) {
+            (Some(last), Some(high)) if high > last => self.contiguous(high + 1),
+            _ => false,
+        }
+    }
+
+    /// Drops buffered packets whose audio is entirely behind playout.
+    fn drop_stale(&mut self) {
+        if !self.playing {
+            return;
+        }
+        while let Some(p) = self.buffer.front() {
+            if p.end() > self.decoded_end {
+                break;
+            }
+            if p.has_fec {
+                self.stats.fec_packets_discarded += 1;
+            }
+            self.stats.packets_discarded += 1;
+            self.buffer.pop_front();
+        }
+    }
+
+    /// One playout decision; appends audio to the sync buffer (or asks for
+    /// a drain). `short` is how many frames the current render still lacks:
+    /// silence is made only that long, so a talkspurt can start at any frame.
+    fn produce(&mut self, t_read: f64, short: usize) -> Step {
+        let step = ms_to_frames(f64::from(STEP_MS), self.chain_rate()).max(1);
+        let short = short.min(step).max(1);
+        let t = t_read + frames_to_ms(self.sync.unplayed(), self.chain_rate());
+        self.drop_stale();
+        if self.playing {
+            if let Some(p) = self.buffer.front() {
+                let clock = self
+                    .decoders
+                    .get(p.decoder as usize)
+                    .map_or(self.clock, |d| d.info.clock_rate);
+                if clock != self.clock {
+                    // Another RTP clock: its timestamps are a new timeline.
+                    self.playing = false;
+                }
+            }
+        }
+        let raw = self.level_now();
+        let next = self.buffer.front().copied().map(|p| self.next_info(&p, t));
+        if !self.playing {
+            self.offset.reset();
+            self.offset_dt_ms = 0.0;
+        }
+        let target = self.delay.target_ms();
+        self.stats.buffer_level_ms = raw;
+        self.stats.target_delay_ms = target;
+        let op = decide(&Inputs {
+            playing: self.playing,
+            next,
+            offset_ms: self.offset.get(),
+            level_ms: raw,
+            target_ms: target,
+            max_delay_ms: self.max_delay_ms,
+            conceal_run_ms: self.conceal_run_ms,
+            max_conceal_ms: self.max_conceal_ms,
+            in_dtx: self.in_dtx(),
+            since_stretch_ms: self.since_stretch_ms,
+        });
+        match op {
+            Op::Wait => {
+                let t = if self.started {
+                    tag::COMFORT
+                } else {
+                    tag::PRESTART
+                };
+                self.silence(short, t, false);
+                Step::Audio
+            }
+            Op::Start => {
+                // Re-buffering with a backlog (packets released together
+                // after a stall): start at the first packet that is at the
+                // target delay, dropping older ones as late.
+                while let (Some(p), Some(q)) =
+                    (self.buffer.get(0).copied(), self.buffer.get(1).copied())
+                {
+                    let off = |x: &PacketMeta| t - (x.arrival_ms - x.rel_ms);
+                    if off(&q) < target || off(&p) <= target + decision::HIGH_MS {
+                        break;
+                    }
+                    if p.has_fec {
+                        self.stats.fec_packets_discarded += 1;
+                    }
+                    self.stats.packets_discarded += 1;
+                    self.stats.packets_late += 1;
+                    self.buffer.pop_front();
+                }
+                let Some(p) = self.buffer.front().copied() else {
+                    return self.fallback();
+                };
+                if !self.ensure_decoder(p.decoder as usize) {
+                    return Step::Drain;
+                }
+                self.play_ts = p.ts;
+                self.clock = self
+                    .decoders
+                    .get(p.decoder as usize)
+                    .map_or(8000, |d| d.info.clock_rate);
+                self.playing = true;
+                self.started = true;
+                self.conceal_run_ms = 0.0;
+                self.decode_packets(t_read, None)
+            }
+            Op::Normal => self.decode_packets(t_read, None),
+            Op::Accelerate { fast } => self.decode_packets(t_read, Some(Some(fast))),
+            Op::Expand => self.decode_packets(t_read, Some(None)),
+            Op::Flush => {
+                let mut lvl = raw;
+                while self.buffer.len() > 1 {
+                    let Some(p) = self.buffer.front().copied() else {
+                        break;
+                    };
+                    let dur_ms = f64::from(p.dur) * 1000.0 / f64::from(self.clock.max(1));
+                    if lvl - dur_ms < target {
+                        break;
+                    }
+                    lvl -= dur_ms;
+                    if p.has_fec {
+                        self.stats.fec_packets_discarded += 1;
+                    }
+                    self.stats.packets_discarded += 1;
+                    self.buffer.pop_front();
+                }
+                if let Some(p) = self.buffer.front() {
+                    self.play_ts = self.play_ts.max(p.ts);
+                }
+                self.offset.reset();
+                // A short concealment over the jump; the next decode merges.
+                if !self.in_loss {
+                    self.in_loss = true;
+                    self.stats.concealment_events += 1;
+                }
+                let frames = ms_to_frames(f64::from(FLUSH_FADE_MS), self.chain_rate());
+                self.conceal(frames, false);
+                Step::Audio
+            }
+            Op::Fec => {
+                let Some(p) = self.buffer.front().copied() else {
+                    return self.fallback();
+                };
+                if p.decoder as usize != self.cur_dec || !self.recover_fec(&p, t) {
+                    return self.loss_step(next.map(|n| n.gap_ms));
+                }
+                Step::Audio
+            }
+            Op::Conceal => self.loss_step(next.map(|n| n.gap_ms)),
+            Op::LossSilence => {
+                let frames = short;
+                let codec_plc = self.decoders.get(self.cur_dec).is_some_and(|d| d.codec_plc);
+                if codec_plc {
+                    self.silence(frames, tag::CONCEALED_SILENT, true);
+                } else {
+                    self.conceal(frames, true);
+                }
+                self.conceal_run_ms += frames_to_ms(frames, self.chain_rate());
+                Step::Audio
+            }
+            Op::DtxSilence => {
+                let rate = self.chain_rate();
+                let gap_ms = next.map_or(f64::from(STEP_MS), |n| n.gap_ms);
+                // (No `clamp`: it panics when its bounds cross.)
+                let ms = gap_ms.min(frames_to_ms(short, rate)).max(0.0);
+                let cng = self.last_dtx_packet
+                    && self.decoders.get(self.cur_dec).is_some_and(|d| d.codec_plc);
+                if cng {
+                    let frames = ms_to_frames(ms, rate).div_ceil(OPUS_STEP).max(1) * OPUS_STEP;
+                    if self.codec_conceal(frames, tag::COMFORT, tag::COMFORT, true) {
+                        return Step::Audio;
+                    }
+                }
+                self.silence(ms_to_frames(ms, rate).max(1), tag::COMFORT, true);
+                Step::Audio
+            }
+        }
+    }
+
+    /// Appends 10 ms of comfort silence (used when nothing else applies).
+    fn fallback(&mut self) -> Step {
+        self.silence(
+            ms_to_frames(f64::from(STEP_MS), self.chain_rate()),
+            tag::COMFORT,
+            false,
+        );
+        Step::Audio
+    }
+
+    fn next_info(&self, p: &PacketMeta, t: f64) -> Next {
+        let (clock, codec_plc) = self
+            .decoders
+            .get(p.decoder as usize)
+            .map_or((8000, false), |d| (d.info.clock_rate, d.codec_plc));
+        let to_ms = 1000.0 / f64::from(clock.max(1));
+        let gap_ms = if self.playing {
+            (p.ts - self.play_ts) as f64 * to_ms
+        } else {
+            0.0
+        };
+        let dur_ms = f64::from(p.dur) * to_ms;
+        Next {
+            gap_ms,
+            dur_ms,
+            contiguous: self.contiguous(p.seq),
+            fec: self.fec_enabled && p.has_fec && codec_plc && gap_ms > 0.0,
+            offset_ms: t - (p.arrival_ms - p.rel_ms),
+        }
+    }
+
+    /// Appends `frames` of silence with `t`; `advance` moves the timeline.
+    fn silence(&mut self, frames: usize, t: u8, advance: bool) {
+        let frames = frames.max(1);
+        let end = self.sync.end_pos();
+        self.commit_to(end);
+        let pc = self.sync.channels();
+        let dst = self.sync.tail(frames);
+        dst.fill(0.0);
+        let n = dst.len() / pc;
+        self.sync.advance(n, t);
+        let end = self.sync.end_pos();
+        self.commit_to(end);
+        self.after_append(n, advance);
+    }
+
+    fn after_append(&mut self, frames: usize, advance: bool) {
+        let rate = self.chain_rate();
+        let ms = frames_to_ms(frames, rate);
+        self.offset_dt_ms += ms;
+        self.since_stretch_ms += ms;
+        if advance {
+            let ticks = frames as u64 * u64::from(self.clock) / u64::from(rate.max(1));
+            self.play_ts = self.play_ts.saturating_add(ticks as i64);
+        }
+    }
+
+    /// One step of loss concealment, at most 10 ms (less when the gap to
+    /// the next packet is shorter).
+    fn loss_step(&mut self, gap_ms: Option<f64>) -> Step {
+        let ms = gap_ms.map_or(f64::from(STEP_MS), |g| g.min(f64::from(STEP_MS)).max(0.0));
+        let rate = self.chain_rate();
+        let frames = ms_to_frames(ms, rate).max(1);
+        if !self.in_loss {
+            self.in_loss = true;
+            self.stats.concealment_events += 1;
+        }
+        self.conceal(frames, true);
+        self.conceal_run_ms += ms.max(frames_to_ms(1, rate));
+        Step::Audio
+    }
+
+    /// Appends `frames` of concealment: the codec's PLC if it has one (Opus,
+    /// rounded up to 2.5 ms), else the pitch-based concealer.
+    fn conceal(&mut self, frames: usize, advance: bool) {
+        let codec_plc = self.decoders.get(self.cur_dec).is_some_and(|d| d.codec_plc);
+        if codec_plc && self.dec_active {
+            let n = frames.div_ceil(OPUS_STEP).max(1) * OPUS_STEP;
+            if self.codec_conceal(n, tag::CONCEALED, tag::CONCEALED_SILENT, advance) {
+                return;
+            }
+        }
+        let end = self.sync.end_pos();
+        self.commit_to(end);
+        let pc = self.sync.channels();
+        let dst = self.sync.tail(frames.max(1));
+        let n = dst.len() / pc;
+        if let Some(c) = self.chains.get_mut(self.cur_chain) {
+            c.plc.conceal(dst);
+        } else {
+            dst.fill(0.0);
+        }
+        self.advance_classified(n, tag::CONCEALED, tag::CONCEALED_SILENT);
+        let end = self.sync.end_pos();
+        self.sync.set_commit(end);
+        self.after_append(n, advance);
+    }
+
+    /// Codec PLC (or CNG after a DTX packet) into the sync buffer.
+    fn codec_conceal(&mut self, frames: usize, loud: u8, quiet: u8, advance: bool) -> bool {
+        let Some(d) = self.decoders.get_mut(self.cur_dec) else {
+            return false;
+        };
+        let codec_ch = d.codec_ch;
+        let Some(buf) = self.dec_buf.get_mut(..frames * codec_ch) else {
+            return false;
+        };
+        match d.dec.conceal(frames, buf) {
+            Ok(n) => {
+                let end = self.sync.end_pos();
+                self.commit_to(end);
+                let n = self.append_decoded(n, codec_ch);
+                self.advance_classified(n, loud, quiet);
+                let end = self.sync.end_pos();
+                self.sync.set_commit(end);
+                self.after_append(n, advance);
+                true
+            }
+            Err(_) => false,
+        }
+    }
+
+    /// Copies `n` decoded frames from `dec_buf` to the sync buffer's tail
+    /// (down-mixing stereo to mono when needed); returns the frames copied.
+    /// The caller tags them with `advance`.
+    fn append_decoded(&mut self, n: usize, codec_ch: usize) -> usize {
+        let pc = self.sync.channels();
+        let src = self.dec_buf.get(..n * codec_ch).unwrap_or_default();
+        let dst = self.sync.tail(n);
+        let m = dst.len() / pc;
+        if codec_ch == pc {
+            if let (Some(d), Some(s)) = (dst.get_mut(..m * pc), src.get(..m * pc)) {
+                d.copy_from_slice(s);
+            }
+        } else {
+            for (d, s) in dst.chunks_exact_mut(pc).zip(src.chunks_exact(codec_ch)) {
+                let v = s.iter().sum::<f32>() / codec_ch as f32;
+                d.fill(v);
+            }
+        }
+        m
+    }
+
+    fn advance_classified(&mut self, n: usize, loud: u8, quiet: u8) {
+        self.sync.advance_classified(n, loud, quiet, SILENT_LEVEL);
+    }
+
+    /// Decodes the next packet; for a stretch operation (`Some(Some(fast))`
+    /// accelerate, `Some(None)` expand) decodes following due packets until
+    /// the stretcher has its 30 ms, then stretches.
+    fn decode_packets(&mut self, t_read: f64, stretch: Option<Option<bool>>) -> Step {
+        let Some(p) = self.buffer.front().copied() else {
+            return self.fallback();
+        };
+        if !self.ensure_decoder(p.decoder as usize) {
+            return Step::Drain;
+        }
+        self.decode_front(t_read);
+        let Some(mode) = stretch else {
+            return Step::Audio;
+        };
+        let min_in = self
+            .chains
+            .get(self.cur_chain)
+            .map_or(usize::MAX, |c| c.stretch.min_input_frames());
+        let mut extra = 0;
+        while self.sync.uncommitted() < min_in && extra < 8 {
+            let Some(q) = self.buffer.front().copied() else {
+                break;
+            };
+            let gap_ms = (q.ts - self.play_ts) as f64 * 1000.0 / f64::from(self.clock.max(1));
+            if q.decoder as usize != self.cur_dec || gap_ms > decision::DUE_TOLERANCE_MS {
+                break;
+            }
+            self.decode_front(t_read);
+            extra += 1;
+        }
+        if self.sync.uncommitted() >= min_in {
+            self.time_stretch(mode);
+        }
+        Step::Audio
+    }
+
+    /// Decodes the front packet into the sync buffer.
+    fn decode_front(&mut self, t_read: f64) {
+        let Some(p) = self.buffer.front().copied() else {
+            return;
+        };
+        let Some(d) = self.decoders.get_mut(p.decoder as usize) else {
+            self.buffer.pop_front();
+            return;
+        };
+        let payload = self.buffer.payload(0);
+        let codec_ch = d.codec_ch;
+        let rate = d.info.sample_rate;
+        let result = d.dec.decode(payload, &mut self.dec_buf);
+        self.last_dtx_packet = d.codec_plc && payload.len() <= 2;
+        self.buffer.pop_front();
+        match result {
+            Ok(n) => {
+                let t_play = t_read + frames_to_ms(self.sync.unplayed(), rate);
+                let m = self.append_decoded(n, codec_ch);
+                self.sync.advance(m, tag::NORMAL);
+                self.count_emitted(m, rate, t_play - p.arrival_ms);
+                self.track_noise_floor(m, rate);
+                let offset = t_play - (p.arrival_ms - p.rel_ms);
+                self.offset.update(offset, self.offset_dt_ms);
+                self.offset_dt_ms = 0.0;
+                if p.has_fec && self.fec_used_seq != Some(p.seq) {
+                    self.stats.fec_packets_discarded += 1;
+                }
+                self.after_append(m, false);
+            }
+            Err(_) => {
+                self.stats.errors.decode_failed += 1;
+                if !self.in_loss {
+                    self.stats.concealment_events += 1;
+                }
+                let frames =
+                    (u64::from(p.dur) * u64::from(rate) / u64::from(self.clock.max(1))) as usize;
+                self.conceal(frames.max(1), false);
+            }
+        }
+        // A packet that arrived while its slot was being concealed plays in
+        // full: the timeline moves back to it (the concealment added delay).
+        self.play_ts = p.end();
+        self.decoded_end = self.decoded_end.max(p.end());
+        self.last_seq = Some(p.seq);
+        self.in_loss = false;
+        self.conceal_run_ms = 0.0;
+    }
+
+    /// Updates the noise floor from the last `frames` appended frames.
+    fn track_noise_floor(&mut self, frames: usize, rate: u32) {
+        let end = self.sync.end_pos();
+        let (x, _) = self.sync.frames_mut(end.saturating_sub(frames), end);
+        if x.is_empty() {
+            return;
+        }
+        let e = x.iter().map(|v| v * v).sum::<f32>() / x.len() as f32;
+        let ms = frames_to_ms(frames, rate) as f32;
+        let risen = self.noise_floor * NOISE_FLOOR_RISE_PER_MS.powf(ms);
+        if e.is_finite() {
+            self.noise_floor = e.min(risen).max(1e-12);
+        }
+    }
+
+    /// Stats for `frames` decoded frames at `rate` that waited `delay_ms`.
+    fn count_emitted(&mut self, frames: usize, rate: u32, delay_ms: f64) {
+        let out = frames as f64 * f64::from(self.out_rate) / f64::from(rate.max(1));
+        let s = &mut self.stats;
+        s.jitter_buffer_emitted_count += self.carries.emitted.take(out);
+        s.jitter_buffer_delay += delay_ms.max(0.0) / 1000.0 * out;
+        s.jitter_buffer_target_delay += self.delay.target_ms() / 1000.0 * out;
+        s.jitter_buffer_minimum_delay += self.delay.unbounded_target_ms() / 1000.0 * out;
+    }
+
+    /// Recovers the gap before `p` from its in-band FEC.
+    fn recover_fec(&mut self, p: &PacketMeta, t: f64) -> bool {
+        let clock = self.clock.max(1);
+        let Some(d) = self.decoders.get_mut(self.cur_dec) else {
+            return false;
+        };
+        let rate = d.info.sample_rate;
+        let codec_ch = d.codec_ch;
+        let gap = (p.ts - self.play_ts).max(0) as u64 * u64::from(rate) / u64::from(clock);
+        let cap = self.dec_buf.len() / codec_ch.max(1);
+        let frames = ((gap as usize + OPUS_STEP / 2) / OPUS_STEP * OPUS_STEP)
+            .max(OPUS_STEP)
+            .min(cap / OPUS_STEP * OPUS_STEP);
+        let payload = self.buffer.payload(0);
+        let Some(buf) = self.dec_buf.get_mut(..frames * codec_ch) else {
+            return false;
+        };
+        match d.dec.decode_fec(payload, frames, buf) {
+            Ok(n) => {
+                let m = self.append_decoded(n, codec_ch);
+                self.sync.advance(m, tag::NORMAL);
+                self.count_emitted(m, rate, t - p.arrival_ms);
+                self.stats.fec_packets_recovered += 1;
+                self.fec_used_seq = Some(p.seq);
+                self.after_append(m, false);
+                self.play_ts = p.ts;
+                self.decoded_end = self.decoded_end.max(p.ts);
+                self.in_loss = false;
+                self.conceal_run_ms = 0.0;
+                true
+            }
+            Err(_) => false,
+        }
+    }
+
+    /// Accelerate (`Some(fast)`) or expand (`None`) the uncommitted audio.
+    fn time_stretch(&mut self, mode: Option<bool>) {
+        let pc = self.sync.channels();
+        let rate = self.chain_rate();
+        // Voiced speech only when the offset is far from the band (or fast
+        // accelerate); else pauses only, where the seam cannot be heard.
+        let (low, high) = decision::limits(self.delay.target_ms());
+        let urgent = match (mode, self.offset.get()) {
+            (Some(true), _) | (_, None) => true,
+            (Some(false), Some(o)) => o >= high + decision::ACCEL_URGENT_MS,
+            (None, Some(o)) => o < low,
+        };
+        let quiet = (4.0 * self.noise_floor).clamp(QUIET_MIN, QUIET_MAX);
+        let Some(c) = self.chains.get_mut(self.cur_chain) else {
+            return;
+        };
+        c.stretch
+            .set_correlation_threshold(if urgent { 0.9 } else { f32::INFINITY });
+        c.stretch.set_quiet_level(quiet);
+        let input = self.sync.uncommitted_frames();
+        let n_in = input.len();
+        let res = match mode {
+            Some(fast) => match self.stretch_buf.get_mut(..n_in) {
+                Some(out) => c.stretch.accelerate(input, out, fast),
+                None => return,
+            },
+            None => match self
+                .stretch_buf
+                .get_mut(..n_in + c.stretch.max_period_frames() * pc)
+            {
+                Some(out) => c.stretch.expand(input, out),
+                None => return,
+            },
+        };
+        if res.mode == StretchMode::Unchanged || res.changed == 0 {
+            return;
+        }
+        let ms = frames_to_ms(res.changed, rate);
+        if let Some(level) = self.offset.get() {
+            let (low, high) = decision::limits(self.delay.target_ms());
+            let overshoot = match mode {
+                Some(fast) => !fast && level - ms < low,
+                None => level + ms > high,
+            };
+            if overshoot {
+                return;
+            }
+        }
+        let Some(src) = self.stretch_buf.get(..res.frames * pc) else {
+            return;
+        };
+        self.sync.replace_uncommitted(src);
+        let out = res.changed as f64 * f64::from(self.out_rate) / f64::from(rate.max(1));
+        if mode.is_some() {
+            self.stats.removed_samples_for_acceleration += self.carries.removed.take(out);
+            self.offset.adjust(-ms);
+        } else {
+            self.stats.inserted_samples_for_deceleration += self.carries.inserted.take(out);
+            self.offset.adjust(ms);
+        }
+        self.since_stretch_ms = 0.0;
+    }
+}
