@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Builds the wasm package with wasm-pack (--target web) into pkg/wasm/, then
 # optimises it with binaryen's wasm-opt from npm (wasm-pack's own download of
-# binaryen cannot work offline) and reports the sizes.
+# binaryen cannot work offline), bundles the AudioWorklet processors
+# (worklet/, with the wasm-bindgen glue and the TextDecoder polyfill first)
+# into pkg/worklet/voxlet-worklet.js with esbuild, and reports the sizes.
+# pkg/package.json and pkg/src/ are hand-written and never touched here.
 #
 #   bash scripts/build-wasm.sh
 set -euo pipefail
@@ -16,3 +19,15 @@ wasm-opt -O3 --enable-simd --enable-bulk-memory --enable-nontrapping-float-to-in
   "$W" -o "$W.opt" && mv "$W.opt" "$W"
 raw=$(stat -c %s "$W"); gz=$(gzip -9 -c "$W" | wc -c)
 echo "voxlet_bg.wasm: $raw bytes, $gz bytes gzip -9"
+
+# wasm-pack's `*` .gitignore would also keep npm pack from shipping the
+# files; pkg/.gitignore lists the generated directories instead.
+rm -f "$OUT/.gitignore"
+# One self-contained worklet module: bundlers copy a `new URL(..., import.meta.url)`
+# asset verbatim, so it must not import anything itself.
+mkdir -p pkg/worklet
+esbuild worklet/index.js --bundle --format=esm --target=es2020 --legal-comments=none \
+  --log-level=warning --outfile=pkg/worklet/voxlet-worklet.js
+cp worklet/ring.js pkg/worklet/ring.js
+wl=$(stat -c %s pkg/worklet/voxlet-worklet.js); wlgz=$(gzip -9 -c pkg/worklet/voxlet-worklet.js | wc -c)
+echo "voxlet-worklet.js: $wl bytes, $wlgz bytes gzip -9"

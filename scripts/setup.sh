@@ -47,10 +47,12 @@ if ! command -v wasm-pack >/dev/null; then
   cargo install wasm-pack --locked
 fi
 
-# --- npm (wasm-opt from binaryen, playwright-core for browser tests) --------
+# --- npm: wasm-opt (binaryen), esbuild, playwright-core, vite, ws -----------
 if [ ! -x node_modules/.bin/wasm-opt ] || [ ! -d node_modules/playwright-core ] \
    || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  say "npm ci"
-  npm ci --no-audit --no-fund --loglevel=error
+  # `npm install` rather than `npm ci`: npm 11's ci rejects lock files that
+  # list platform-specific optional packages (rollup, esbuild) for other OSes.
+  say "npm install"
+  npm install --no-audit --no-fund --loglevel=error
 fi
 say "ready"

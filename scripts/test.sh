@@ -2,7 +2,7 @@
 # Sets everything up (scripts/setup.sh) and runs every test voxlet has:
 # formatting and lints, native unit/integration/property tests, the same
 # codec tests compiled to wasm32 in Node and in headless Chromium, and the
-# wasm package build.
+# npm package (wasm-pack build, worklets) end to end in Chromium.
 #
 #   bash scripts/test.sh
 set -euo pipefail
@@ -21,11 +21,11 @@ cargo clippy --lib --target wasm32-unknown-unknown -- -D warnings
 step "native tests"
 cargo test --workspace
 
-step "wasm32 tests: Node, and headless Chromium for tests/browser.rs"
+step "wasm32 tests: Node, and headless Chromium for tests/wasm_chromium.rs"
 export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner
 export CHROMEDRIVER=/usr/bin/chromedriver
 export WASM_BINDGEN_TEST_TIMEOUT=600
 cargo test --target wasm32-unknown-unknown --tests
 
-step "wasm package (wasm-pack --target web)"
-bash scripts/build-wasm.sh
+step "npm package in real Chromium (Playwright): worklets, transports, wire formats, Vite app"
+bash scripts/test-browser.sh

@@ -1,15 +1,45 @@
 //! JavaScript bindings (wasm32 only): a thin layer over the core, no DSP here.
 //!
-//! These codec-level classes serve Node and tooling (encode/decode a payload
-//! without a worklet). Errors become JS exceptions carrying the core's typed
-//! error text.
+//! Two kinds of classes live here:
+//!
+//! - **Real-time classes** for the AudioWorklet ([`receiver`], [`sender`],
+//!   [`stream`]). They never hand audio across the boundary as a fresh
+//!   array. Each object owns its buffers (sized once, at construction) and
+//!   exposes their addresses in wasm memory; the JavaScript side keeps
+//!   `Float32Array` / `Uint8Array` views on `memory.buffer`, made again only
+//!   when the memory grows, and copies with `.set()`. Audio is **planar**
+//!   there (channel after channel), the layout of the worklet's
+//!   `outputs[0][ch]` arrays. Statistics are written into an owned
+//!   `Float64Array`-shaped buffer whose field names are fetched once.
+//! - **Codec and wire classes** for Node and tooling ([`CodecDecoder`],
+//!   [`CodecEncoder`], [`wire`]): ordinary arrays in and out, for encoding
+//!   or decoding without a worklet.
+//!
+//! Errors become JS exceptions carrying the core's typed error text.
 
 use wasm_bindgen::prelude::*;
 
 use crate::codec::{parse_rtpmap, Decoder, Encoder, EncoderSettings};
 
-fn js_err(e: impl core::fmt::Display) -> JsError {
+pub mod receiver;
+pub mod sender;
+pub mod stream;
+pub mod wire;
+
+pub(crate) fn js_err(e: impl core::fmt::Display) -> JsError {
     JsError::new(&e.to_string())
+}
+
+/// Address of a slice in wasm memory, as JavaScript sees it.
+pub(crate) fn addr<T>(s: &[T]) -> usize {
+    s.as_ptr() as usize
+}
+
+/// Installs the panic hook (panic text on `console.error`) when the module
+/// is instantiated.
+#[wasm_bindgen(start)]
+fn start() {
+    console_error_panic_hook::set_once();
 }
 
 /// A stateful decoder for one stream, made from an SDP rtpmap value
@@ -40,6 +70,19 @@ impl CodecDecoder {
         let ch = self.inner.info().channels as usize;
         let n = self.inner.decode(payload, &mut self.out).map_err(js_err)?;
         Ok(self.out[..n * ch].to_vec())
+    }
+
+    /// Codec concealment of `frames` lost frames (Opus only), interleaved.
+    pub fn conceal(&mut self, frames: usize) -> Result<Vec<f32>, JsError> {
+        let ch = self.inner.info().channels as usize;
+        let frames = frames.min(self.inner.max_frames());
+        let n = self.inner.conceal(frames, &mut self.out).map_err(js_err)?;
+        Ok(self.out[..n * ch].to_vec())
+    }
+
+    /// Forgets the stream state.
+    pub fn reset(&mut self) {
+        self.inner.reset();
     }
 
     /// PCM sample rate of the decoded audio in Hz.
@@ -99,6 +142,18 @@ impl CodecEncoder {
         }
         let n = self.inner.encode(pcm, &mut self.out).map_err(js_err)?;
         Ok(self.out[..n].to_vec())
+    }
+
+    /// PCM sample rate the encoder takes in Hz.
+    #[wasm_bindgen(getter, js_name = sampleRate)]
+    pub fn sample_rate(&self) -> u32 {
+        self.inner.info().sample_rate
+    }
+
+    /// PCM channel count the encoder takes.
+    #[wasm_bindgen(getter)]
+    pub fn channels(&self) -> u16 {
+        self.inner.info().channels
     }
 }
 

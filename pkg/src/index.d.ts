@@ -1,0 +1,283 @@
+// Type declarations for voxlet's browser entry (src/index.js).
+
+import type { Wire as WasmWire } from '../wasm/voxlet.js';
+
+export type WireFormat = 'rtp' | 'twilio' | 'asterisk' | 'l16-meta';
+export const FORMATS: WireFormat[];
+
+export interface RegisterOptions {
+  /** Where the worklet bundle is (default: next to this file, found by bundlers). */
+  workletUrl?: string | URL;
+  /** Where voxlet_bg.wasm is (default: next to this file). */
+  wasmUrl?: string | URL;
+  /** An already compiled module (skips fetching and compiling). */
+  module?: WebAssembly.Module;
+  /** false: never use SharedArrayBuffer rings, even when cross-origin isolated. */
+  sharedRings?: boolean;
+}
+
+/**
+ * Sets voxlet up on a context: compiles the wasm (once per page), adds the
+ * worklet module (once per context). The same promise for the same context.
+ */
+export function register(context: BaseAudioContext, options?: RegisterOptions): Promise<Voxlet>;
+/** Compiles voxlet's wasm once per URL. */
+export function compileWasm(url?: string | URL): Promise<WebAssembly.Module>;
+/** Whether this page can use SharedArrayBuffer rings (cross-origin isolated). */
+export function canUseSharedRings(): boolean;
+
+export interface JitterOptions {
+  /** Lowest target delay, ms (default 20). */
+  minDelayMs?: number;
+  /** Highest target delay, ms (default 500). */
+  maxDelayMs?: number;
+  /** Target delay before jitter is measured, ms (default 60). */
+  initialDelayMs?: number;
+  /** Concealment before going silent and re-buffering, ms (default 100). */
+  maxConcealMs?: number;
+}
+
+export interface StreamOptions {
+  /**
+   * Chunk format: 'pcmu', 'pcma', 'g722', 'opus/48000/1' (one packet per
+   * chunk), 'l16/16000/1' (little-endian), 'l16be/8000/1'. Default 'pcmu'.
+   */
+  format?: string;
+  /** Most audio queued, ms (default 60000). */
+  maxQueueMs?: number;
+  /** Playback (re)starts once this much is queued, ms (default 20). */
+  startThresholdMs?: number;
+  /** A full queue drops its oldest audio instead of refusing the chunk. */
+  dropOldest?: boolean;
+}
+
+export interface PlayerOptions {
+  /** 'rtp' (default): RTP packets through the jitter buffer; 'stream': untimestamped chunks. */
+  mode?: 'rtp' | 'stream';
+  /** Output channels, 1 (default) or 2. */
+  channels?: 1 | 2;
+  /**
+   * Dynamic payload types, e.g. { 111: 'opus/48000/2', 101: 'telephone-event/8000' }
+   * (default { 101: 'telephone-event/8000' }); 0 PCMU, 8 PCMA, 9 G722, 10/11 L16 are static.
+   */
+  payloadTypes?: Record<number, string>;
+  jitter?: JitterOptions;
+  stream?: StreamOptions;
+  /** How often stats and events are posted, ms (default 100). */
+  statsIntervalMs?: number;
+  /** SharedArrayBuffer ring size in bytes (default 256 KiB). */
+  ringBytes?: number;
+}
+
+export interface MicOptions {
+  /** rtpmap of the codec: 'PCMU/8000' (default), 'PCMA/8000', 'G722/8000', 'L16/16000/1', 'opus/48000/2'. */
+  codec?: string;
+  /** RTP payload type (default: the static one, else 111). */
+  payloadType?: number;
+  /** Channels taken from the input (mixed down by the node), 1 (default) or 2. */
+  channels?: 1 | 2;
+  /** Packet duration, ms (default 20). */
+  ptimeMs?: number;
+  /** telephone-event payload type (default 101; null disables DTMF). */
+  dtmfPayloadType?: number | null;
+  dtmfClockRate?: number;
+  /** Opus bitrate, bit/s. */
+  bitrate?: number;
+  /** Opus in-band FEC. */
+  fec?: boolean;
+  /** Opus DTX. */
+  dtx?: boolean;
+  /** RTCP sender report interval, ms (default 0: none). */
+  rtcpIntervalMs?: number;
+  ssrc?: number;
+  statsIntervalMs?: number;
+  ringBytes?: number;
+  onPacket?: (bytes: Uint8Array, kind: 'rtp' | 'rtcp') => void;
+}
+
+/** Receiver statistics (WebRTC inbound-rtp names where one exists), or stream-mode statistics. */
+export type PlayerStats = Record<string, number>;
+
+export interface PlayerEventMap extends AudioWorkletNodeEventMap {
+  ready: CustomEvent<{ transport: 'sab' | 'port' }>;
+  stats: CustomEvent<PlayerStats>;
+  dtmf: CustomEvent<{ digit: string; code: number; phase: 'begin' | 'end'; durationMs?: number; timeMs: number }>;
+  mark: CustomEvent<{ name: string; cleared?: boolean; timeMs?: number }>;
+  drained: CustomEvent<{ timeMs: number }>;
+  underrun: CustomEvent<{ count: number; timeMs: number }>;
+  started: CustomEvent<{ timeMs: number }>;
+  ssrc: CustomEvent<{ old: number; ssrc: number }>;
+  payloadtype: CustomEvent<{ old: number; payloadType: number }>;
+  error: CustomEvent<{ message: string }>;
+}
+
+export class Voxlet {
+  readonly context: BaseAudioContext;
+  readonly module: WebAssembly.Module;
+  readonly sharedRings: boolean;
+  /** 'sab' when packets go through SharedArrayBuffer rings, else 'port'. */
+  readonly transport: 'sab' | 'port';
+  createPlayer(options?: PlayerOptions): PlayerNode;
+  createMic(options?: MicOptions): MicNode;
+  /** getUserMedia (voice processing on by default) connected into a new MicNode. */
+  openMic(options?: MicOptions, constraints?: MediaTrackConstraints): Promise<{
+    node: MicNode; stream: MediaStream; source: MediaStreamAudioSourceNode;
+  }>;
+  /** The wasm-bindgen module instantiated on the main thread. */
+  wasm(): Promise<typeof import('../wasm/voxlet.js')>;
+  wire(format?: WireFormat, options?: WireOptions): Promise<WireAdapter>;
+}
+
+export class PlayerNode extends AudioWorkletNode {
+  readonly vox: Voxlet;
+  readonly mode: 'rtp' | 'stream';
+  readonly transport: 'sab' | 'port';
+  streamFormat: string;
+  /** Latest statistics (updated every statsIntervalMs). */
+  stats: PlayerStats | null;
+  /** Packets dropped because the SharedArrayBuffer ring was full. */
+  dropped: number;
+  /** Resolves once the processor runs (rejects if it failed to start). */
+  readonly ready: Promise<PlayerNode>;
+  /**
+   * One RTP packet ('rtp' mode) or audio chunk ('stream' mode). `at`:
+   * context time in ms at which the worklet takes it (replays, tests);
+   * `transfer`: an ArrayBuffer may be detached rather than copied.
+   */
+  push(data: ArrayBuffer | ArrayBufferView, options?: { at?: number; transfer?: boolean }): boolean;
+  /** Stream mode: drop everything queued (barge-in); rtp mode: flush the jitter buffer. */
+  clear(): void;
+  /** Stream mode: resolves when the audio pushed so far has played (or was cleared). */
+  mark(name?: string): Promise<{ name: string; cleared?: boolean; timeMs?: number }>;
+  /** Stream mode: the format of the chunks that follow. */
+  setFormat(format: string): void;
+  /** Resolves once the worklet has handled every message sent before. */
+  sync(): Promise<void>;
+  close(): void;
+  addEventListener<K extends keyof PlayerEventMap>(type: K, listener: (this: PlayerNode, ev: PlayerEventMap[K]) => any, options?: boolean | AddEventListenerOptions): void;
+  addEventListener(type: string, listener: EventListenerOrEventListenerObject, options?: boolean | AddEventListenerOptions): void;
+}
+
+export interface MicEventMap extends AudioWorkletNodeEventMap {
+  ready: CustomEvent<{ transport: 'sab' | 'port'; ssrc: number }>;
+  stats: CustomEvent<Record<string, number>>;
+  error: CustomEvent<{ message: string }>;
+  warn: CustomEvent<{ message: string }>;
+}
+
+export class MicNode extends AudioWorkletNode {
+  readonly vox: Voxlet;
+  readonly codec: string;
+  readonly payloadType: number;
+  readonly transport: 'sab' | 'port';
+  ssrc: number | undefined;
+  stats: Record<string, number> | null;
+  readonly ready: Promise<MicNode>;
+  /** Called with every packet the worklet produced. */
+  onpacket: ((bytes: Uint8Array, kind: 'rtp' | 'rtcp') => void) | null;
+  /** RFC 4733 telephone-events in place of audio. */
+  sendDtmf(digits: string, durationMs?: number, volume?: number): void;
+  /** Silence instead of the input (timing kept). */
+  muted: boolean;
+  close(): void;
+  addEventListener<K extends keyof MicEventMap>(type: K, listener: (this: MicNode, ev: MicEventMap[K]) => any, options?: boolean | AddEventListenerOptions): void;
+  addEventListener(type: string, listener: EventListenerOrEventListenerObject, options?: boolean | AddEventListenerOptions): void;
+}
+
+export interface WireOptions {
+  /** Asterisk: the channel format when known up front ('ulaw', 'slin16'…); else MEDIA_START says. */
+  asteriskFormat?: string;
+  /** l16-meta: the rate when the metadata names none. */
+  defaultRate?: number;
+}
+
+export interface WireItem {
+  kind: 'rtp' | 'rtcp' | 'audio' | 'start' | 'mark' | 'clear' | 'dtmf' | 'stop' | 'event' | 'text' | 'error';
+  bytes?: ArrayBuffer | Uint8Array;
+  text: string;
+  format: string;
+  json: string;
+}
+
+export interface WireAdapter {
+  readonly format: WireFormat;
+  readonly playerMode: 'rtp' | 'stream';
+  readonly textMedia: boolean;
+  receive(data: string | ArrayBuffer | Uint8Array): WireItem[];
+  media(rtp: Uint8Array, payloadType: number): string | Uint8Array | undefined;
+  markMessage?(name: string): string;
+  clearMessage?(): string;
+  dtmfMessage?(digit: string): string | undefined;
+  command?(name: string, arg?: string): string;
+  free(): void;
+}
+
+export function createWire(format?: WireFormat, options?: WireOptions, glue?: { Wire: typeof WasmWire } | null): WireAdapter;
+
+export interface LinkOptions extends WireOptions {
+  player?: PlayerNode | null;
+  mic?: MicNode | null;
+  /** Default 'rtp'. The player's mode must match ('rtp' for rtp, 'stream' otherwise). */
+  format?: WireFormat;
+  /** rtp: send the mic's RTCP sender reports on the same channel (default true). */
+  rtcp?: boolean;
+  /** Twilio: act as the Twilio side and announce the stream (connected + start). */
+  twilio?: { startStream?: boolean; streamSid?: string; callSid?: string; accountSid?: string; customParameters?: Record<string, string> };
+}
+
+export interface LinkEventMap {
+  start: CustomEvent<{ format: string; info: Record<string, unknown>; raw: string; name: string }>;
+  stop: CustomEvent<{}>;
+  dtmf: CustomEvent<{ digit: string }>;
+  mark: CustomEvent<{ name: string; ack?: boolean; played?: boolean; cleared?: boolean }>;
+  clear: CustomEvent<{}>;
+  event: CustomEvent<{ name: string; info: Record<string, unknown> }>;
+  text: CustomEvent<{ text: string }>;
+  rtcp: CustomEvent<{ bytes: ArrayBuffer | Uint8Array }>;
+  wireerror: CustomEvent<{ message: string }>;
+  close: CustomEvent<{}>;
+}
+
+export class Link extends EventTarget {
+  readonly player: PlayerNode | null;
+  readonly mic: MicNode | null;
+  readonly format: WireFormat;
+  readonly closed: boolean;
+  readonly counts: { messagesIn: number; messagesOut: number; audioIn: number; errors: number };
+  /** An inbound message. */
+  receive(data: string | ArrayBuffer | ArrayBufferView): void;
+  /** The transport is open (connectCallback users call it). */
+  open(): void;
+  send(data: string | Uint8Array): void;
+  /** Ask the peer to report when our audio so far has played. */
+  mark(name: string): void;
+  /** Ask the peer to drop our queued audio (Twilio clear, Asterisk FLUSH_MEDIA). */
+  clear(): void;
+  sendDtmf(digits: string, durationMs?: number): void;
+  /** Asterisk: 'ANSWER', 'HANGUP', 'FLUSH_MEDIA', 'MARK_MEDIA', 'GET_STATUS', … */
+  command(name: string, arg?: string): void;
+  close(): void;
+  addEventListener<K extends keyof LinkEventMap>(type: K, listener: (ev: LinkEventMap[K]) => any, options?: boolean | AddEventListenerOptions): void;
+  addEventListener(type: string, listener: EventListenerOrEventListenerObject, options?: boolean | AddEventListenerOptions): void;
+}
+
+/** A WebSocket carrying the format (binaryType is set to 'arraybuffer'). */
+export function connectWebSocket(ws: WebSocket, options?: LinkOptions): Promise<Link>;
+/** An RTCDataChannel; create it with { ordered: false, maxRetransmits: 0 } for voice. */
+export function connectDataChannel(dc: RTCDataChannel, options?: LinkOptions): Promise<Link>;
+/** Any transport: `send` gets each outbound message; call `link.receive()` with each inbound one. */
+export function connectCallback(options: LinkOptions & { send: (data: string | Uint8Array) => void }): Promise<Link>;
+
+/** The SharedArrayBuffer ring (exported for custom transports). */
+export class Ring {
+  static create(capacity?: number): SharedArrayBuffer;
+  constructor(sab: SharedArrayBuffer);
+  push(bytes: Uint8Array, tag?: number, time?: number, len?: number, offset?: number): boolean;
+  next(): number;
+  read(dest: Uint8Array, offset?: number): void;
+  skip(): void;
+  readonly dropped: number;
+  len: number;
+  tag: number;
+  time: number;
+}
