@@ -29,3 +29,9 @@ cargo test --target wasm32-unknown-unknown --tests
 
 step "npm package in real Chromium (Playwright): worklets, transports, wire formats, Vite app"
 bash scripts/test-browser.sh
+
+step "softphone (www/) end to end against the real gateway"
+# The debug gateway (already compiled by the native tests) spares CI a
+# 3-minute LTO release build; pkg/ was just built by test-browser.sh.
+cargo build -q -p voxlet-gateway
+VOXLET_E2E_NO_BUILD=1 VOXLET_E2E_BIN="${CARGO_TARGET_DIR:-target}/debug/voxlet-gateway" bash scripts/test-e2e.sh
