@@ -306,7 +306,10 @@ fn jitter_40ms_late_loss_and_delay() {
         jitter: Jitter::p95(40.0),
         ..NetSim::default()
     };
-    let cfg = config(registry(0, "PCMU/8000"), 48000, 1);
+    // Initial delay at the minimum: the target is what the jitter asks
+    // for (the default 60 ms initial delay is also its floor).
+    let mut cfg = config(registry(0, "PCMU/8000"), 48000, 1);
+    cfg.initial_delay_ms = cfg.min_delay_ms;
     let (rx, _out, _infos, fates) = simulate(cfg, sim, &packets, 128, 300.0);
     let s = *rx.stats();
     let j = jitters(&fates);
@@ -1206,5 +1209,157 @@ fn explore_jitter() {
                 quantile(&j, 0.95), s.packets_late as f64 / s.packets_received as f64 * 100.0, jb - quantile(&j, 0.95),
                 s.concealed_samples as f64 / s.total_samples_received as f64 * 100.0, s.removed_samples_for_acceleration, s.inserted_samples_for_deceleration);
         }
+    }
+}
+
+/// One 128-frame render quantum at 48 kHz, ms.
+const QUANTUM_MS: f64 = 128.0 / 48.0;
+
+/// A loopback path as a browser worklet sees it: 20 ms base delay plus
+/// uniform jitter in `[-jitter_ms, +jitter_ms]` (seeded), then delivered at
+/// the next 128-frame render quantum boundary (the worklet only sees the
+/// message port between quanta), so two packets sometimes share a quantum.
+fn worklet_arrivals(packets: &[(Vec<u8>, f64)], jitter_ms: f64, seed: u64) -> Vec<(Vec<u8>, f64)> {
+    let mut rng = netsim::Rng::new(seed);
+    let mut v: Vec<_> = packets
+        .iter()
+        .map(|(b, t)| {
+            let j = if jitter_ms > 0.0 {
+                rng.range(-jitter_ms, jitter_ms)
+            } else {
+                0.0
+            };
+            let a = ((t + 20.0 + j) / QUANTUM_MS).ceil() * QUANTUM_MS;
+            (b.clone(), a)
+        })
+        .collect();
+    v.sort_by(|a, b| a.1.total_cmp(&b.1));
+    v
+}
+
+/// Default config, 48 kHz, 128-frame blocks: returns (stretched samples
+/// after the first `settle_ms`, total stretched, first packet's
+/// arrival → playout delay in ms).
+fn worklet_stretch(
+    arrivals: &[(Vec<u8>, f64)],
+    reg: Registry,
+    settle_ms: f64,
+) -> (u64, u64, f64, voxlet::receiver::ReceiverStats) {
+    let mut rx = receiver(config(reg, 48000, 1));
+    let until = arrivals.last().unwrap().1 + 200.0;
+    let mut buf = [0f32; 128];
+    let (mut i, mut n, mut t) = (0, 0u64, 0.0);
+    let mut at_settle = None;
+    let mut start = None;
+    let stretched = |s: &voxlet::receiver::ReceiverStats| {
+        s.removed_samples_for_acceleration + s.inserted_samples_for_deceleration
+    };
+    while t < until {
+        while i < arrivals.len() && arrivals[i].1 <= t {
+            let _ = rx.push(&arrivals[i].0, arrivals[i].1);
+            i += 1;
+        }
+        let info = rx.render(&mut buf, t);
+        if start.is_none() && info.decoded_frames > 0 {
+            start = Some(t + (128 - info.decoded_frames) as f64 / 48.0);
+        }
+        if at_settle.is_none() && t >= settle_ms {
+            at_settle = Some(stretched(rx.stats()));
+        }
+        n += 128;
+        t = n as f64 / 48.0;
+    }
+    let s = *rx.stats();
+    let total = stretched(&s);
+    (
+        total - at_settle.unwrap_or(0),
+        total,
+        start.unwrap() - arrivals[0].1,
+        s,
+    )
+}
+
+fn check_worklet_clean(file: &[u8], pt: u8, rtpmap: &str) {
+    let pk = capture(file);
+    for (jitter, seed) in [(0.0, 0), (2.0, 1), (2.0, 2), (2.0, 3)] {
+        let arrivals = worklet_arrivals(&pk, jitter, seed);
+        let (after, total, start, s) = worklet_stretch(&arrivals, registry(pt, rtpmap), 1000.0);
+        println!(
+            "{rtpmap} ±{jitter} seed {seed}: stretched {total} ({after} after 1 s), start {start:.2} ms, target {:.1}, late {} concealed {}",
+            s.target_delay_ms, s.packets_late, s.concealed_samples
+        );
+        assert_eq!(
+            after, 0,
+            "{rtpmap} ±{jitter} ms seed {seed}: stretched after 1 s; {s:?}"
+        );
+        // Whatever happens in the first second stays small: no more than
+        // one pitch period (≤ 15 ms = 720 samples) of settling.
+        assert!(
+            total <= 720,
+            "{rtpmap} ±{jitter} seed {seed}: stretched {total}"
+        );
+        // The first packet plays at the initial delay (60 ms), within a quantum.
+        assert!(
+            (start - 60.0).abs() <= QUANTUM_MS,
+            "{rtpmap} ±{jitter} seed {seed}: first packet played {start} ms after it arrived"
+        );
+        assert_eq!(s.packets_late, 0, "{rtpmap}");
+    }
+}
+
+#[test]
+fn worklet_quantised_clean_link_pcmu_does_not_stretch() {
+    check_worklet_clean(PCMU, 0, "PCMU/8000");
+}
+
+#[test]
+fn worklet_quantised_clean_link_opus_does_not_stretch() {
+    check_worklet_clean(OPUS, 111, "opus/48000/2");
+}
+
+#[test]
+fn worklet_quantised_long_call_does_not_stretch() {
+    // 60 s of speech on a quantised loopback with ±2 ms of jitter.
+    let packets = pcmu_stream(60.0, 20, 0x77);
+    let arrivals = worklet_arrivals(&packets, 2.0, 9);
+    let (after, total, start, s) = worklet_stretch(&arrivals, registry(0, "PCMU/8000"), 1000.0);
+    println!(
+        "60 s: stretched {total} ({after} after 1 s), start {start:.2}, target {:.1}",
+        s.target_delay_ms
+    );
+    assert_eq!(after, 0, "{s:?}");
+    assert!((start - 60.0).abs() <= QUANTUM_MS, "start {start}");
+}
+
+/// `jitter_buffer_target_delay` and `jitter_buffer_delay` are both arrival
+/// → playout (WebRTC): on a jittery lossy path the mean delay is the mean
+/// target, give or take what the controller lags.
+#[test]
+fn jitter_buffer_delay_meets_its_target() {
+    for (seed, loss) in [(40, 0.0), (41, 0.08), (42, 0.08)] {
+        let packets = pcmu_stream(60.0, 20, 0x1234);
+        let sim = NetSim {
+            seed,
+            jitter: Jitter::p95(40.0),
+            loss: if loss > 0.0 {
+                Loss::Random(loss)
+            } else {
+                Loss::None
+            },
+            ..NetSim::default()
+        };
+        let cfg = config(registry(0, "PCMU/8000"), 48000, 1);
+        let (rx, _out, _infos, _fates) = simulate(cfg, sim, &packets, 128, 300.0);
+        let s = *rx.stats();
+        let n = s.jitter_buffer_emitted_count as f64;
+        let delay = s.jitter_buffer_delay / n * 1000.0;
+        let target = s.jitter_buffer_target_delay / n * 1000.0;
+        let minimum = s.jitter_buffer_minimum_delay / n * 1000.0;
+        println!("seed {seed} loss {loss}: delay {delay:.1} target {target:.1} minimum {minimum:.1} controller target {:.1}", s.target_delay_ms);
+        assert!(
+            (delay - target).abs() <= 10.0,
+            "seed {seed}: mean delay {delay:.1} ms vs mean target {target:.1} ms"
+        );
+        assert!(minimum <= target + 0.5, "{minimum} > {target}");
     }
 }

@@ -20,8 +20,8 @@
 //!   (the time since it would have arrived with no queueing) reaches `T`.
 //! - **Normal / accelerate / pre-emptive expand**, when the next packet is
 //!   due: compare the filtered offset `L` with `T`: `low = T − 5 ms`,
-//!   `high = T + 5 ms`; accelerate when `L ≥ high` (fast accelerate when
-//!   `L ≥ 4·high`), pre-emptive expand when `L < T − 1 ms` (in pauses
+//!   `high = T + 10 ms`; accelerate when `L ≥ high` (fast accelerate when
+//!   `L ≥ 4·high`), and once started on down to `T + 1 ms`, pre-emptive expand when `L < T − 1 ms` (in pauses
 //!   only while `L ≥ low`), normal otherwise.
 //!   A stretch whose result would cross the other edge (a whole pitch
 //!   period is up to 15 ms) is not applied, so the offset does not
@@ -61,8 +61,13 @@
 pub(crate) const DUE_TOLERANCE_MS: f64 = 2.0;
 /// The band around the target the filtered level is kept in, ms.
 pub(crate) const LOW_MS: f64 = 5.0;
-/// See [`LOW_MS`].
-pub(crate) const HIGH_MS: f64 = 5.0;
+/// See [`LOW_MS`]. Wider above than below: the offset of the first packet
+/// (playout starts when it reaches the target) is revised up by as much as
+/// that packet was later than the fastest one of the next seconds, up to a
+/// render quantum (2.7 ms) plus the arrival jitter on a clean worklet
+/// link, and a few ms too much only cost latency, while removing them
+/// would time-stretch a clean stream.
+pub(crate) const HIGH_MS: f64 = 10.0;
 /// Pre-emptive expand in pauses starts this far below the target, ms.
 pub(crate) const QUIET_LOW_MS: f64 = 1.0;
 /// Above the band by this much, accelerate may touch voiced speech, ms.
@@ -109,6 +114,11 @@ pub(crate) struct Inputs {
     pub in_dtx: bool,
     /// Audio played since the last time-stretch, ms.
     pub since_stretch_ms: f64,
+    /// An accelerate started (offset ≥ `high`) and the offset has not yet
+    /// come back to the target: keep accelerating (in pauses) down to
+    /// `T + QUIET_LOW_MS`, so the offset is centred on the target, not
+    /// parked at the wide upper edge.
+    pub draining: bool,
 }
 
 /// What to do.
@@ -186,7 +196,7 @@ pub(crate) fn decide(i: &Inputs) -> Op {
             return Op::Accelerate { fast: true };
         }
         if i.since_stretch_ms >= STRETCH_INTERVAL_MS {
-            if offset >= high {
+            if offset >= high || (i.draining && offset >= i.target_ms + QUIET_LOW_MS) {
                 return Op::Accelerate { fast: false };
             }
             if offset < low.max(i.target_ms - QUIET_LOW_MS) {
@@ -230,27 +240,33 @@ mod tests {
             max_conceal_ms: 100.0,
             in_dtx: false,
             since_stretch_ms: 1000.0,
+            draining: false,
         }
     }
 
     #[test]
     fn neteq_limits() {
-        assert_eq!(limits(60.0), (55.0, 65.0));
-        assert_eq!(limits(400.0), (395.0, 405.0));
+        assert_eq!(limits(60.0), (55.0, 70.0));
+        assert_eq!(limits(400.0), (395.0, 410.0));
     }
 
     #[test]
     fn stretch_by_level() {
         assert_eq!(decide(&inputs(60.0, Some(next(0.0)))), Op::Normal);
-        assert_eq!(decide(&inputs(64.0, Some(next(0.0)))), Op::Normal);
+        assert_eq!(decide(&inputs(69.0, Some(next(0.0)))), Op::Normal);
         assert_eq!(
-            decide(&inputs(65.0, Some(next(0.0)))),
+            decide(&inputs(70.0, Some(next(0.0)))),
             Op::Accelerate { fast: false }
         );
         assert_eq!(
             decide(&inputs(300.0, Some(next(0.0)))),
             Op::Accelerate { fast: true }
         );
+        let mut d = inputs(62.0, Some(next(0.0)));
+        d.draining = true;
+        assert_eq!(decide(&d), Op::Accelerate { fast: false });
+        d.offset_ms = Some(60.5);
+        assert_eq!(decide(&d), Op::Normal);
         assert_eq!(decide(&inputs(59.0, Some(next(0.0)))), Op::Normal);
         assert_eq!(decide(&inputs(58.9, Some(next(0.0)))), Op::Expand);
         let mut i = inputs(40.0, Some(next(0.0)));

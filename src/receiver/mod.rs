@@ -107,7 +107,10 @@ pub struct ReceiverConfig {
     /// when it holds more than this plus two packets (at least 60 ms).
     pub max_delay_ms: u32,
     /// Target delay before any jitter has been measured, ms (clamped to
-    /// `[min, max]`).
+    /// `[min, max]`): playout starts there, and it is the floor of the
+    /// adaptive target (a link needing less keeps this delay rather than
+    /// be time-stretched down to it; the target rises above it with the
+    /// jitter). Set it to `min_delay_ms` for the lowest latency.
     pub initial_delay_ms: u32,
     /// Packet slots (1..=65535): the memory bound under a flood.
     pub max_packets: usize,
@@ -497,6 +500,8 @@ pub struct Receiver {
     conceal_run_ms: f64,
     in_loss: bool,
     since_stretch_ms: f64,
+    /// See [`Inputs::draining`].
+    draining: bool,
     /// Background level of the decoded audio (mean square): the minimum
     /// packet energy, rising slowly (NetEq's background-noise estimate).
     noise_floor: f32,
@@ -704,6 +709,7 @@ impl Receiver {
             conceal_run_ms: 0.0,
             in_loss: false,
             since_stretch_ms: 0.0,
+            draining: false,
             noise_floor: QUIET_MIN,
             fec_used_seq: None,
             last_now_ms: 0.0,
@@ -1430,7 +1436,20 @@ impl Receiver {
             max_conceal_ms: self.max_conceal_ms,
             in_dtx: self.in_dtx(),
             since_stretch_ms: self.since_stretch_ms,
+            draining: self.draining,
         });
+        self.draining = self.playing
+            && match op {
+                Op::Accelerate { .. } => true,
+                Op::Normal | Op::Expand => {
+                    self.draining
+                        && self
+                            .offset
+                            .get()
+                            .is_some_and(|o| o >= target + decision::QUIET_LOW_MS)
+                }
+                _ => false,
+            };
         match op {
             Op::Wait => {
                 let t = if self.started {
@@ -1751,7 +1770,7 @@ impl Receiver {
                 let t_play = t_read + frames_to_ms(self.sync.unplayed(), rate);
                 let m = self.append_decoded(n, codec_ch);
                 self.sync.advance(m, tag::NORMAL);
-                self.count_emitted(m, rate, t_play - p.arrival_ms);
+                self.count_emitted(m, rate, t_play - p.arrival_ms, p.rel_ms);
                 self.track_noise_floor(m, rate);
                 let offset = t_play - (p.arrival_ms - p.rel_ms);
                 self.offset.update(offset, self.offset_dt_ms);
@@ -1795,14 +1814,27 @@ impl Receiver {
         }
     }
 
-    /// Stats for `frames` decoded frames at `rate` that waited `delay_ms`.
-    fn count_emitted(&mut self, frames: usize, rate: u32, delay_ms: f64) {
+    /// Stats for `frames` decoded frames at `rate` from a packet of
+    /// relative delay `rel_ms` that waited `delay_ms` (arrival → playout).
+    ///
+    /// The controller's target is a playout *offset* (from when the packet
+    /// would have arrived with no queueing); a packet that came `rel_ms`
+    /// late is meant to wait `target − rel_ms` after its arrival. That is
+    /// what is accumulated, so `jitterBufferTargetDelay` and
+    /// `jitterBufferDelay` measure the same thing (WebRTC) and differ only
+    /// by how far playout is from the target; accumulating the offset
+    /// target itself overstated it by the mean relative delay (~25 ms at
+    /// 40 ms p95 jitter). Same for the minimum delay.
+    fn count_emitted(&mut self, frames: usize, rate: u32, delay_ms: f64, rel_ms: f64) {
         let out = frames as f64 * f64::from(self.out_rate) / f64::from(rate.max(1));
+        let rel = if rel_ms.is_finite() { rel_ms } else { 0.0 };
+        let target = (self.delay.target_ms() - rel).max(0.0);
+        let minimum = (self.delay.unbounded_target_ms() - rel).max(0.0);
         let s = &mut self.stats;
         s.jitter_buffer_emitted_count += self.carries.emitted.take(out);
         s.jitter_buffer_delay += delay_ms.max(0.0) / 1000.0 * out;
-        s.jitter_buffer_target_delay += self.delay.target_ms() / 1000.0 * out;
-        s.jitter_buffer_minimum_delay += self.delay.unbounded_target_ms() / 1000.0 * out;
+        s.jitter_buffer_target_delay += target / 1000.0 * out;
+        s.jitter_buffer_minimum_delay += minimum / 1000.0 * out;
     }
 
     /// Recovers the gap before `p` from its in-band FEC.
@@ -1826,7 +1858,7 @@ impl Receiver {
             Ok(n) => {
                 let m = self.append_decoded(n, codec_ch);
                 self.sync.advance(m, tag::NORMAL);
-                self.count_emitted(m, rate, t - p.arrival_ms);
+                self.count_emitted(m, rate, t - p.arrival_ms, p.rel_ms);
                 self.stats.fec_packets_recovered += 1;
                 self.fec_used_seq = Some(p.seq);
                 self.after_append(m, false);

@@ -81,10 +81,15 @@ pub struct ReceiverStats {
     /// its packet arrived), seconds.
     pub jitter_buffer_delay: f64,
     /// `jitterBufferTargetDelay`: Σ over emitted samples of the target delay
-    /// when they were emitted, seconds.
+    /// when they were emitted, seconds, in the sense of `jitterBufferDelay`
+    /// (arrival → playout): the target playout offset minus how late the
+    /// sample's packet came (its relative arrival delay), so a buffer at
+    /// its target has equal means. ([`ReceiverStats::target_delay_ms`] is
+    /// the offset target itself.)
     pub jitter_buffer_target_delay: f64,
     /// `jitterBufferMinimumDelay`: Σ over emitted samples of the target the
-    /// network alone asked for (before `min_delay`/`max_delay`), seconds.
+    /// network alone asked for (before `min_delay`/`max_delay` and the
+    /// initial-delay floor), arrival → playout as above, seconds.
     pub jitter_buffer_minimum_delay: f64,
     /// `jitterBufferEmittedCount`: samples decoded from packets (the
     /// denominators of the three sums above).
@@ -132,7 +137,10 @@ pub struct ReceiverStats {
     /// voxlet extension: current buffer level (audio held, ms), as measured
     /// at the latest playout decision.
     pub buffer_level_ms: f64,
-    /// voxlet extension: current target delay, ms.
+    /// voxlet extension: current target delay, ms, as a playout offset
+    /// (from when a packet would have arrived with no queueing to when it
+    /// plays; see `jitter_buffer_target_delay` for the arrival → playout
+    /// version).
     pub target_delay_ms: f64,
     /// voxlet extension: SSRC changes followed.
     pub ssrc_changes: u64,
