@@ -1,0 +1,188 @@
+//! Allocations per render quantum in steady state, counted by a
+//! `#[global_allocator]` wrapper, natively and in wasm (Node): for `scripts/bench.sh`.
+//!
+//! Each case streams 60 s of speech in 20 ms RTP packets through 40 ms
+//! (p95) jitter, 5 % bursty loss and 2 % reordering into a `Receiver`
+//! rendering 128-frame quanta (the AudioWorklet's); after 2 s of warm-up
+//! every allocation made inside `push` and inside `render` is counted
+//! (the network simulation and encoding happen before). Must be 0.
+//! (`tests/receiver_alloc.rs` asserts the same over more situations.)
+//!
+//! `cargo run --release --example bench_alloc` prints JSON; the wasm build
+//! exports `run()` returning the same JSON.
+
+#[path = "../tests/netsim/mod.rs"]
+mod netsim;
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+
+use netsim::{Jitter, Loss, NetSim};
+use voxlet::codec::{i16_to_f32, CodecInfo, CodecKind, EncoderSettings, Registry};
+use voxlet::rtp::RtpHeader;
+use voxlet::{Receiver, ReceiverConfig};
+
+struct Counting;
+
+thread_local! {
+    static ON: Cell<bool> = const { Cell::new(false) };
+    static COUNT: Cell<u64> = const { Cell::new(0) };
+}
+
+fn note() {
+    let _ = ON.try_with(|on| {
+        if on.get() {
+            let _ = COUNT.try_with(|n| n.set(n.get() + 1));
+        }
+    });
+}
+
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, l: Layout) -> *mut u8 {
+        note();
+        unsafe { System.alloc(l) }
+    }
+    unsafe fn alloc_zeroed(&self, l: Layout) -> *mut u8 {
+        note();
+        unsafe { System.alloc_zeroed(l) }
+    }
+    unsafe fn realloc(&self, p: *mut u8, l: Layout, n: usize) -> *mut u8 {
+        note();
+        unsafe { System.realloc(p, l, n) }
+    }
+    unsafe fn dealloc(&self, p: *mut u8, l: Layout) {
+        unsafe { System.dealloc(p, l) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+fn counted<R>(f: impl FnOnce() -> R) -> (R, u64) {
+    COUNT.with(|n| n.set(0));
+    ON.with(|c| c.set(true));
+    let r = f();
+    ON.with(|c| c.set(false));
+    (r, COUNT.with(|n| n.get()))
+}
+
+static SPEECH_8K: &[u8] = include_bytes!("../tests/fixtures/speech_8k.s16le");
+static SPEECH_16K: &[u8] = include_bytes!("../tests/fixtures/speech_16k.s16le");
+static SPEECH_48K: &[u8] = include_bytes!("../tests/fixtures/speech_48k.s16le");
+
+const QUANTUM: usize = 128;
+const SECONDS: usize = 60;
+
+/// (name, quanta counted, allocations in render, allocations in push)
+fn case(name: &str, kind: CodecKind, out_rate: u32, out_ch: u16) -> String {
+    let (info, speech, rtpmap) = match kind {
+        CodecKind::Pcmu => (CodecInfo::new(kind, 8000, 1), SPEECH_8K, "PCMU/8000"),
+        CodecKind::G722 => (CodecInfo::new(kind, 8000, 1), SPEECH_16K, "G722/8000"),
+        _ => (
+            CodecInfo::new(kind, 48000, 2).and_then(|i| i.with_channels(1)),
+            SPEECH_48K,
+            "opus/48000/2",
+        ),
+    };
+    let info = info.expect("codec");
+    let speech: Vec<f32> = speech
+        .chunks_exact(2)
+        .map(|b| i16_to_f32(i16::from_le_bytes([b[0], b[1]])))
+        .collect();
+    let mut enc = info
+        .encoder(&EncoderSettings {
+            fec: true,
+            packet_loss_percent: 5,
+            ..EncoderSettings::default()
+        })
+        .expect("encoder");
+    let frames = info.sample_rate as usize / 50;
+    let (mut payload, mut packet) = (vec![0u8; 4000], vec![0u8; 4100]);
+    let packets: Vec<(Vec<u8>, f64)> = (0..SECONDS * 50)
+        .map(|i| {
+            let k = (i * frames) % (speech.len() - frames);
+            let n = enc
+                .encode(&speech[k..k + frames], &mut payload)
+                .expect("encode");
+            let h = RtpHeader {
+                payload_type: 96,
+                sequence: i as u16,
+                timestamp: i as u32 * (info.clock_rate / 50),
+                ssrc: 1,
+                ..RtpHeader::default()
+            };
+            let len = h.write(&payload[..n], &mut packet).expect("rtp");
+            (packet[..len].to_vec(), (i * 20 + 20) as f64)
+        })
+        .collect();
+    let (arrivals, _) = NetSim {
+        seed: 5,
+        loss: Loss::bursty(0.05, 2.0),
+        jitter: Jitter::p95(40.0),
+        reorder: 0.02,
+        ..NetSim::default()
+    }
+    .run(&packets);
+    let mut reg = Registry::empty();
+    reg.insert_rtpmap(96, rtpmap).expect("rtpmap");
+    // Construction allocates (everything is sized here): counted to show
+    // the counter works.
+    let (rx, new_allocs) = counted(|| {
+        Receiver::new(ReceiverConfig {
+            registry: reg,
+            output_rate: out_rate,
+            output_channels: out_ch,
+            ..ReceiverConfig::default()
+        })
+    });
+    let mut rx = rx.expect("receiver");
+    let mut block = vec![0f32; QUANTUM * out_ch as usize];
+    let (mut i, mut n, mut quanta) = (0, 0u64, 0u64);
+    let (mut render_allocs, mut push_allocs) = (0u64, 0u64);
+    let mut t = 0.0;
+    while t < SECONDS as f64 * 1000.0 {
+        let steady = t >= 2000.0;
+        while i < arrivals.len() && arrivals[i].arrival_ms <= t {
+            let (_, a) = counted(|| rx.push(&arrivals[i].bytes, arrivals[i].arrival_ms));
+            if steady {
+                push_allocs += a;
+            }
+            i += 1;
+        }
+        let (_, a) = counted(|| rx.render(&mut block, t));
+        if steady {
+            render_allocs += a;
+            quanta += 1;
+        }
+        n += QUANTUM as u64;
+        t = n as f64 * 1000.0 / out_rate as f64;
+    }
+    format!(
+        "{{\"case\": \"{name}\", \"quanta\": {quanta}, \"render_allocs\": {render_allocs}, \"push_allocs\": {push_allocs}, \"new_allocs\": {new_allocs}}}"
+    )
+}
+
+/// All cases as a JSON array.
+pub fn run_all() -> String {
+    let rows = [
+        case("PCMU → 48 kHz mono", CodecKind::Pcmu, 48000, 1),
+        case("G.722 → 44.1 kHz stereo", CodecKind::G722, 44100, 2),
+        case("Opus → 48 kHz mono", CodecKind::Opus, 48000, 1),
+    ];
+    format!("[{}]", rows.join(", "))
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+fn main() {
+    println!("{}", run_all());
+}
+
+#[cfg(target_arch = "wasm32")]
+fn main() {}
+
+/// The same JSON, from wasm.
+#[cfg(target_arch = "wasm32")]
+#[wasm_bindgen::prelude::wasm_bindgen]
+pub fn run() -> String {
+    run_all()
+}

@@ -1,0 +1,338 @@
+//! The voxlet side of `scripts/bench.sh`: the same work natively and in
+//! wasm (Node), timed the same way, so the anchors measured by
+//! `bench/anchors.mjs` (npm `opus-decoder`, `alawmulaw`) and ffmpeg can be
+//! compared in one run.
+//!
+//! Every case is one *pass* over a fixed input (the speech fixtures in
+//! 20 ms packets, or a 60 s impaired stream for the receive path); the
+//! native `main` times passes itself, the wasm build exports a [`Bench`]
+//! object whose methods each run one pass and JavaScript times them with
+//! `performance.now()`. Timing (both sides): 5 rounds of at least 0.2 s,
+//! the fastest round counts (the machine is shared).
+//!
+//! The Opus packets are read from a file (`opus_script`: u16 LE length +
+//! packet, repeated) that the native run writes first, so native, wasm and
+//! `opus-decoder` decode byte-identical packets.
+//!
+//! ```text
+//! cargo run --release --example bench_anchors -- OUT_DIR   # writes OUT_DIR/opus_packets.bin, prints JSON
+//! ```
+
+#[path = "../tests/netsim/mod.rs"]
+mod netsim;
+
+use netsim::{Arrival, Jitter, Loss, NetSim};
+use voxlet::codec::{
+    i16_to_f32, CodecInfo, CodecKind, Decoder, Encoder, EncoderSettings, Registry,
+};
+use voxlet::rtp::RtpHeader;
+use voxlet::{Receiver, ReceiverConfig};
+
+static SPEECH_8K: &[u8] = include_bytes!("../tests/fixtures/speech_8k.s16le");
+static SPEECH_16K: &[u8] = include_bytes!("../tests/fixtures/speech_16k.s16le");
+static SPEECH_48K: &[u8] = include_bytes!("../tests/fixtures/speech_48k.s16le");
+static PCMU: &[u8] = include_bytes!("../tests/fixtures/pcmu.raw");
+static PCMA: &[u8] = include_bytes!("../tests/fixtures/pcma.raw");
+static G722: &[u8] = include_bytes!("../tests/fixtures/g722.raw");
+
+/// Render quantum of the receive-path benchmark (the AudioWorklet's).
+pub const QUANTUM: usize = 128;
+/// Seconds of stream in one receive-path pass.
+pub const STREAM_S: usize = 60;
+/// G.711 passes go over their input this many times, so one pass is long
+/// enough (~1 ms) for the timer and the JS call overhead not to matter.
+pub const G711_REPS: usize = 20;
+
+fn pcm(bytes: &[u8]) -> Vec<f32> {
+    bytes
+        .chunks_exact(2)
+        .map(|b| i16_to_f32(i16::from_le_bytes([b[0], b[1]])))
+        .collect()
+}
+
+fn info(kind: CodecKind) -> CodecInfo {
+    match kind {
+        CodecKind::Opus => CodecInfo::new(kind, 48000, 2).and_then(|i| i.with_channels(1)),
+        k => CodecInfo::new(k, 8000, 1),
+    }
+    .expect("codec info")
+}
+
+/// Opus packets of the 48 kHz speech fixture: 20 ms, 32 kbit/s, VOIP,
+/// complexity 9 (voxlet's defaults), as a length-prefixed script.
+pub fn opus_script() -> Vec<u8> {
+    let s48 = pcm(SPEECH_48K);
+    let mut enc = info(CodecKind::Opus)
+        .encoder(&EncoderSettings::default())
+        .expect("encoder");
+    let mut out = vec![0u8; 1500];
+    let mut script = Vec::new();
+    for f in s48.chunks_exact(960) {
+        let n = enc.encode(f, &mut out).expect("encode");
+        script.extend_from_slice(&(n as u16).to_le_bytes());
+        script.extend_from_slice(&out[..n]);
+    }
+    script
+}
+
+fn parse_script(script: &[u8]) -> Vec<Vec<u8>> {
+    let mut v = Vec::new();
+    let mut s = script;
+    while s.len() >= 2 {
+        let n = u16::from_le_bytes([s[0], s[1]]) as usize;
+        v.push(s[2..2 + n].to_vec());
+        s = &s[2 + n..];
+    }
+    v
+}
+
+/// A receive-path scenario: 60 s of speech in 20 ms RTP packets through
+/// 40 ms (p95) jitter, 5 % bursty loss and 2 % reordering, rendered at
+/// 48 kHz mono in 128-frame quanta (`examples/receiver_bench.rs`'s).
+struct Stream {
+    reg: Registry,
+    arrivals: Vec<Arrival>,
+}
+
+fn stream(kind: CodecKind) -> Stream {
+    let info = info(kind);
+    let (speech, rtpmap) = match kind {
+        CodecKind::Pcmu => (pcm(SPEECH_8K), "PCMU/8000"),
+        CodecKind::G722 => (pcm(SPEECH_16K), "G722/8000"),
+        _ => (pcm(SPEECH_48K), "opus/48000/2"),
+    };
+    let mut enc = info
+        .encoder(&EncoderSettings {
+            fec: true,
+            packet_loss_percent: 5,
+            ..EncoderSettings::default()
+        })
+        .expect("encoder");
+    let frames = info.sample_rate as usize / 50;
+    let ticks = info.clock_rate / 50;
+    let (mut payload, mut packet) = (vec![0u8; 4000], vec![0u8; 4100]);
+    let packets: Vec<(Vec<u8>, f64)> = (0..STREAM_S * 50)
+        .map(|i| {
+            let k = (i * frames) % (speech.len() - frames);
+            let n = enc
+                .encode(&speech[k..k + frames], &mut payload)
+                .expect("encode");
+            let h = RtpHeader {
+                payload_type: 96,
+                sequence: i as u16,
+                timestamp: i as u32 * ticks,
+                ssrc: 1,
+                ..RtpHeader::default()
+            };
+            let len = h.write(&payload[..n], &mut packet).expect("rtp");
+            (packet[..len].to_vec(), (i * 20 + 20) as f64)
+        })
+        .collect();
+    let sim = NetSim {
+        seed: 5,
+        loss: Loss::bursty(0.05, 2.0),
+        jitter: Jitter::p95(40.0),
+        reorder: 0.02,
+        ..NetSim::default()
+    };
+    let (arrivals, _) = sim.run(&packets);
+    let mut reg = Registry::empty();
+    reg.insert_rtpmap(96, rtpmap).expect("rtpmap");
+    Stream { reg, arrivals }
+}
+
+/// Everything one benchmark run needs, prepared before any timing.
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen::prelude::wasm_bindgen)]
+pub struct Bench {
+    opus: Vec<Vec<u8>>,
+    opus_dec: Box<dyn Decoder>,
+    pcmu_dec: Box<dyn Decoder>,
+    pcma_dec: Box<dyn Decoder>,
+    g722_dec: Box<dyn Decoder>,
+    pcmu_enc: Box<dyn Encoder>,
+    pcma_enc: Box<dyn Encoder>,
+    g722_enc: Box<dyn Encoder>,
+    s8: Vec<f32>,
+    s16: Vec<f32>,
+    out: Vec<f32>,
+    bytes: Vec<u8>,
+    streams: Vec<Stream>,
+    block: Vec<f32>,
+    sink: f32,
+}
+
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen::prelude::wasm_bindgen)]
+impl Bench {
+    /// Prepares decoders, encoders, inputs and the impaired streams.
+    #[cfg_attr(
+        target_arch = "wasm32",
+        wasm_bindgen::prelude::wasm_bindgen(constructor)
+    )]
+    pub fn new(opus_script: &[u8]) -> Bench {
+        let dec = |k| info(k).decoder().expect("decoder");
+        let enc = |k| {
+            info(k)
+                .encoder(&EncoderSettings::default())
+                .expect("encoder")
+        };
+        Bench {
+            opus: parse_script(opus_script),
+            opus_dec: dec(CodecKind::Opus),
+            pcmu_dec: dec(CodecKind::Pcmu),
+            pcma_dec: dec(CodecKind::Pcma),
+            g722_dec: dec(CodecKind::G722),
+            pcmu_enc: enc(CodecKind::Pcmu),
+            pcma_enc: enc(CodecKind::Pcma),
+            g722_enc: enc(CodecKind::G722),
+            s8: pcm(SPEECH_8K),
+            s16: pcm(SPEECH_16K),
+            out: vec![0f32; 5760],
+            bytes: vec![0u8; 4000],
+            streams: [CodecKind::Pcmu, CodecKind::G722, CodecKind::Opus]
+                .into_iter()
+                .map(stream)
+                .collect(),
+            block: vec![0f32; QUANTUM],
+            sink: 0.0,
+        }
+    }
+
+    /// Seconds of audio in one pass of `case` (see [`Bench::run`]).
+    pub fn audio_seconds(&self, case: &str) -> f64 {
+        match case {
+            "opus_decode" => self.opus.len() as f64 * 0.02,
+            "pcmu_decode" => (PCMU.len() / 160 * 160 * G711_REPS) as f64 / 8000.0,
+            "pcma_decode" => (PCMA.len() / 160 * 160 * G711_REPS) as f64 / 8000.0,
+            "g722_decode" => G722.len() as f64 / 8000.0,
+            "pcmu_encode" | "pcma_encode" => {
+                (self.s8.len() / 160 * 160 * G711_REPS) as f64 / 8000.0
+            }
+            "g722_encode" => (self.s16.len() / 320 * 320) as f64 / 16000.0,
+            c if c.starts_with("rx_") => STREAM_S as f64,
+            _ => f64::NAN,
+        }
+    }
+
+    /// One pass of `case`: `opus_decode`, `{pcmu,pcma,g722}_{decode,encode}`
+    /// (20 ms packets), `rx_{pcmu,g722,opus}` (receive path, 60 s).
+    pub fn run(&mut self, case: &str) {
+        match case {
+            "opus_decode" => {
+                self.opus_dec.reset();
+                for p in &self.opus {
+                    let _ = self.opus_dec.decode(p, &mut self.out);
+                }
+            }
+            "pcmu_decode" => {
+                for _ in 0..G711_REPS {
+                    decode(&mut *self.pcmu_dec, PCMU, 160, &mut self.out)
+                }
+            }
+            "pcma_decode" => {
+                for _ in 0..G711_REPS {
+                    decode(&mut *self.pcma_dec, PCMA, 160, &mut self.out)
+                }
+            }
+            "g722_decode" => decode(&mut *self.g722_dec, G722, 160, &mut self.out),
+            "pcmu_encode" => {
+                for _ in 0..G711_REPS {
+                    encode(&mut *self.pcmu_enc, &self.s8, 160, &mut self.bytes)
+                }
+            }
+            "pcma_encode" => {
+                for _ in 0..G711_REPS {
+                    encode(&mut *self.pcma_enc, &self.s8, 160, &mut self.bytes)
+                }
+            }
+            "g722_encode" => encode(&mut *self.g722_enc, &self.s16, 320, &mut self.bytes),
+            "rx_pcmu" => self.receive(0),
+            "rx_g722" => self.receive(1),
+            "rx_opus" => self.receive(2),
+            _ => panic!("unknown case {case}"),
+        }
+        self.sink += self.out[0];
+    }
+
+    fn receive(&mut self, i: usize) {
+        let s = &self.streams[i];
+        let mut rx = Receiver::new(ReceiverConfig {
+            registry: s.reg.clone(),
+            output_rate: 48000,
+            output_channels: 1,
+            ..ReceiverConfig::default()
+        })
+        .expect("receiver");
+        let (mut k, mut n) = (0, 0u64);
+        let end = STREAM_S as f64 * 1000.0;
+        let mut t = 0.0;
+        while t < end {
+            while k < s.arrivals.len() && s.arrivals[k].arrival_ms <= t {
+                let _ = rx.push(&s.arrivals[k].bytes, s.arrivals[k].arrival_ms);
+                k += 1;
+            }
+            rx.render(&mut self.block, t);
+            n += QUANTUM as u64;
+            t = n as f64 * 1000.0 / 48000.0;
+        }
+        self.sink += self.block[0];
+    }
+}
+
+fn decode(d: &mut dyn Decoder, bytes: &[u8], packet: usize, out: &mut [f32]) {
+    d.reset();
+    for p in bytes.chunks_exact(packet) {
+        let _ = d.decode(p, out);
+    }
+}
+
+fn encode(e: &mut dyn Encoder, pcm: &[f32], frame: usize, out: &mut [u8]) {
+    e.reset();
+    for f in pcm.chunks_exact(frame) {
+        let _ = e.encode(f, out);
+    }
+}
+
+/// The cases, in report order.
+pub const CASES: [&str; 10] = [
+    "opus_decode",
+    "pcmu_decode",
+    "pcma_decode",
+    "g722_decode",
+    "pcmu_encode",
+    "pcma_encode",
+    "g722_encode",
+    "rx_pcmu",
+    "rx_g722",
+    "rx_opus",
+];
+
+#[cfg(not(target_arch = "wasm32"))]
+fn main() {
+    use std::time::Instant;
+    let dir = std::env::args()
+        .nth(1)
+        .unwrap_or_else(|| "target/bench".into());
+    std::fs::create_dir_all(&dir).expect("out dir");
+    let script = opus_script();
+    std::fs::write(format!("{dir}/opus_packets.bin"), &script).expect("write packets");
+    let mut b = Bench::new(&script);
+    let mut fields = Vec::new();
+    for case in CASES {
+        b.run(case); // warm-up
+        let mut best = f64::MAX;
+        for _ in 0..5 {
+            let (t0, mut n) = (Instant::now(), 0u32);
+            while t0.elapsed().as_secs_f64() < 0.2 || n < 2 {
+                b.run(case);
+                n += 1;
+            }
+            best = best.min(t0.elapsed().as_secs_f64() / n as f64);
+        }
+        fields.push(format!("\"{case}\": {:.1}", b.audio_seconds(case) / best));
+    }
+    println!("{{{}}}", fields.join(", "));
+    eprintln!("(sink {})", b.sink);
+}
+
+#[cfg(target_arch = "wasm32")]
+fn main() {}

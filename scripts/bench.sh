@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# Every benchmark figure of issue 7 in one run, written to bench/results.md
+# (the README's performance section is pasted from it):
+#   - Opus decode/encode in wasm (Node) vs native libopus on the same packets,
+#     and decode vs npm opus-decoder; G.711 vs npm alawmulaw; G.722 wasm vs
+#     native vs ffmpeg            (examples/bench_anchors.rs, bench/anchors.mjs,
+#                                  bench/ffmpeg_g722.py, scripts/bench-codecs.sh)
+#   - the receive path (jitter buffer + decode + resample to 48 kHz) as
+#     x-realtime, native and wasm (examples/bench_anchors.rs)
+#   - allocations per render quantum, native and wasm (examples/bench_alloc.rs)
+#   - wasm size, gzip -9
+#   - latency / quality (PESQ) over clean, 40 ms jitter, 5 % and 10 % burst
+#     loss, ±1000 ppm drift vs a fixed 60 ms zero-fill buffer
+#     (bench/latency_quality.py, reusing bench/pesq and examples/impair.rs)
+#
+#   bash scripts/bench.sh            # ~5 min on 2 cores (after the first build)
+#
+# Needs scripts/setup.sh (wasm32 target, wasm-bindgen, npm devDependencies
+# incl. opus-decoder and alawmulaw), ffmpeg and python3 (PESQ is pip-installed
+# into target/pyenv on first use). Run it on an otherwise idle machine: ratios
+# are measured minutes apart, so background load skews them.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$HOME/.cargo/bin:$PWD/node_modules/.bin:$PATH"
+T=${CARGO_TARGET_DIR:-target}
+O="$T/bench"
+mkdir -p "$O"
+step() { printf '[bench] %s\n' "$*" >&2; }
+
+[ -d node_modules/opus-decoder ] && [ -d node_modules/alawmulaw ] || npm install --no-audit --no-fund >&2
+
+step "machine"
+{
+  echo "date:   $(date -u '+%Y-%m-%d %H:%M UTC')"
+  echo "cpu:    $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //') ($(nproc) cores available)"
+  echo "memory: $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo)"
+  echo "load:   $(cut -d' ' -f1-3 /proc/loadavg) (1/5/15 min, at start)"
+  echo "os:     $(. /etc/os-release && echo "$PRETTY_NAME"), kernel $(uname -r)"
+  echo "rustc:  $(rustc -V)"
+  echo "node:   $(node -v)"
+  echo "ffmpeg: $(ffmpeg -version | head -1 | cut -d' ' -f1-3)"
+  echo "git:    $(git rev-parse --short HEAD 2>/dev/null || echo '?')$(git diff --quiet 2>/dev/null || echo ' (with uncommitted changes)')"
+} > "$O/machine.txt"
+cat "$O/machine.txt" >&2
+
+step "build (native and wasm32 release)"
+cargo build -q --release --example bench_anchors --example bench_alloc --example bench_codecs --example impair
+cargo build -q --release --target wasm32-unknown-unknown --example bench_anchors --example bench_alloc --example bench_codecs
+for e in bench_anchors bench_alloc bench_codecs; do
+  wasm-bindgen --target nodejs --out-dir "$O/wasm" "$T/wasm32-unknown-unknown/release/examples/$e.wasm"
+done
+
+step "codec anchors: native (writes the Opus packets every decoder gets)"
+"$T/release/examples/bench_anchors" "$O" > "$O/native.json"
+step "codec anchors: wasm in Node, opus-decoder, alawmulaw"
+node bench/anchors.mjs "$O/wasm" "$O/opus_packets.bin" tests/fixtures > "$O/js.json"
+step "codec anchors: ffmpeg G.722"
+python3 bench/ffmpeg_g722.py "$O" > "$O/ffmpeg.json"
+
+step "all codecs native vs wasm (bench_codecs)"
+"$T/release/examples/bench_codecs" > "$O/codecs-native.csv"
+node -e "process.stdout.write(require('./$O/wasm/bench_codecs.js').bench())" > "$O/codecs-wasm.csv"
+python3 - "$O/codecs-native.csv" "$O/codecs-wasm.csv" > "$O/codecs.md" <<'PY'
+import csv, sys
+n = {r["codec"]: r for r in csv.DictReader(open(sys.argv[1]))}
+w = {r["codec"]: r for r in csv.DictReader(open(sys.argv[2]))}
+print("| codec | encode native | encode wasm | wasm/native | decode native | decode wasm | wasm/native |")
+print("|---|---|---|---|---|---|---|")
+for c in n:
+    en, ew = float(n[c]["encode_x_realtime"]), float(w[c]["encode_x_realtime"])
+    dn, dw = float(n[c]["decode_x_realtime"]), float(w[c]["decode_x_realtime"])
+    print(f"| {c} | {en:,.0f}x | {ew:,.0f}x | {ew/en:.2f} | {dn:,.0f}x | {dw:,.0f}x | {dw/dn:.2f} |")
+PY
+
+step "allocations per render quantum"
+"$T/release/examples/bench_alloc" > "$O/alloc_native.json"
+node -e "process.stdout.write(require('./$O/wasm/bench_alloc.js').run())" > "$O/alloc_wasm.json"
+
+step "wasm size (release lib, wasm-bindgen --target web, wasm-opt -O3)"
+cargo build -q --release --lib --target wasm32-unknown-unknown
+wasm-bindgen --target web --out-dir "$O/pkg" --out-name voxlet "$T/wasm32-unknown-unknown/release/voxlet.wasm"
+W="$O/pkg/voxlet_bg.wasm"
+wasm-opt -O3 --enable-simd --enable-bulk-memory --enable-nontrapping-float-to-int \
+  --enable-sign-ext --enable-mutable-globals --enable-reference-types --enable-multivalue \
+  "$W" -o "$W.opt" && mv "$W.opt" "$W"
+echo "{\"raw\": $(stat -c %s "$W"), \"gzip\": $(gzip -9 -c "$W" | wc -c)}" > "$O/size.json"
+
+step "latency / quality (PESQ) over the impairment scenarios"
+python3 bench/latency_quality.py --seeds 3 > "$O/quality.md"
+
+python3 bench/report.py "$O" > bench/results.md
+step "done: bench/results.md"
+cat bench/results.md
