@@ -2,7 +2,8 @@
 # Sets everything up (scripts/setup.sh) and runs every test voxlet has:
 # formatting and lints, native unit/integration/property tests, the same
 # codec tests compiled to wasm32 in Node and in headless Chromium, and the
-# npm package (wasm-pack build, worklets) end to end in Chromium.
+# npm package (wasm-pack build, worklets) end to end in Chromium, the
+# softphone against the real gateway, and a short run of every fuzz target.
 #
 #   bash scripts/test.sh
 set -euo pipefail
@@ -20,6 +21,9 @@ cargo clippy --lib --target wasm32-unknown-unknown -- -D warnings
 
 step "native tests"
 cargo test --workspace
+
+step "fuzzing: every cargo-fuzz target for 8 s from the committed corpus"
+bash scripts/fuzz.sh 8
 
 step "wasm32 tests: Node, and headless Chromium for tests/wasm_chromium.rs"
 export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner
