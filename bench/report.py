@@ -3,7 +3,7 @@
 one run (all in OUT_DIR): machine.txt, native.json (bench_anchors native),
 js.json (bench/anchors.mjs: voxlet wasm + npm anchors), ffmpeg.json,
 codecs.md (scripts/bench-codecs.sh), alloc_native.json, alloc_wasm.json,
-size.json, quality.md.
+size.json, quality.md, worklet.json (bench/worklet.mjs), rx_stats_native.json.
 
     python3 bench/report.py OUT_DIR > bench/results.md
 """
@@ -92,8 +92,30 @@ for k, name in (("rx_pcmu", "PCMU 8 kHz"), ("rx_g722", "G.722 16 kHz"), ("rx_opu
     per_q = 128 / 48000 / wasm[k] * 1e6
     print(f"| {name} → 48 kHz | {x(native[k])} | {x(wasm[k])} | {r(wasm[k], native[k])} | "
           f"{per_q:.1f} µs of the 2667 µs budget ({per_q / 2667 * 100:.2f} %) |")
-print("\nHeadless Chromium inside an AudioWorklet: not measured by this script (the worklet tests in "
-      "`tests/browser/` check behaviour, not speed).\n")
+print()
+wk, rx_native = load("worklet.json"), load("rx_stats_native.json")
+print(f"**Inside an AudioWorklet** (headless Chromium {wk['chromium']}, `bench/worklet.mjs`): the same "
+      "three streams, each packet handed to the npm package's player worklet at its recorded arrival "
+      "time, rendered by a 60 s `OfflineAudioContext` at 48 kHz (which runs as fast as it can, so its "
+      "wall time is the graph's CPU cost). *Baseline*: the same context with a do-nothing "
+      "`AudioWorkletProcessor`; the player's cost is the difference. Fastest of 5 renders each.\n")
+print("| stream | render, player | render, baseline | player per quantum | player x-realtime | "
+      "worklet / wasm (Node) | final stats vs native pass |")
+print("|---|---|---|---|---|---|---|")
+for k, name in (("rx_pcmu", "PCMU 8 kHz"), ("rx_g722", "G.722 16 kHz"), ("rx_opus", "Opus 48 kHz (FEC on)")):
+    w = wk[k]
+    net = w["playerMs"] - w["baseMs"]
+    per_q = net * 1000 / w["quanta"]
+    xrt = 60 / (net / 1000)
+    diff = [f for f, v in rx_native[k].items() if w["stats"].get(f) != v]
+    same = "identical (" + ", ".join(f"{f} {v}" for f, v in list(rx_native[k].items())[:3]) + ", …)" \
+        if not diff else "differs: " + ", ".join(f"{f} {rx_native[k][f]} vs {w['stats'].get(f)}" for f in diff)
+    print(f"| {name} → 48 kHz | {w['playerMs']:.1f} ms | {w['baseMs']:.1f} ms | {per_q:.2f} µs "
+          f"({per_q / 2667 * 100:.2f} % of 2667 µs) | {x(xrt)} | {r(xrt, wasm[k])} | {same} |")
+print()
+print("The worklet figure includes everything the player does per quantum besides the core: draining "
+      "the packet queue, copying bytes into wasm memory, copying the rendered block out, and the stats "
+      "message every 100 ms. Compared fields: " + ", ".join(next(iter(rx_native.values())).keys()) + ".\n")
 
 print("## Allocations per render quantum (steady state)\n")
 an, aw = load("alloc_native.json"), load("alloc_wasm.json")

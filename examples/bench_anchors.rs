@@ -25,6 +25,7 @@ use netsim::{Arrival, Jitter, Loss, NetSim};
 use voxlet::codec::{
     i16_to_f32, CodecInfo, CodecKind, Decoder, Encoder, EncoderSettings, Registry,
 };
+use voxlet::receiver::ReceiverStats;
 use voxlet::rtp::RtpHeader;
 use voxlet::{Receiver, ReceiverConfig};
 
@@ -245,15 +246,16 @@ impl Bench {
                 }
             }
             "g722_encode" => encode(&mut *self.g722_enc, &self.s16, 320, &mut self.bytes),
-            "rx_pcmu" => self.receive(0),
-            "rx_g722" => self.receive(1),
-            "rx_opus" => self.receive(2),
+            "rx_pcmu" => drop(self.receive(0)),
+            "rx_g722" => drop(self.receive(1)),
+            "rx_opus" => drop(self.receive(2)),
             _ => panic!("unknown case {case}"),
         }
         self.sink += self.out[0];
     }
 
-    fn receive(&mut self, i: usize) {
+    /// One receive-path pass over stream `i`; returns the final stats.
+    fn receive(&mut self, i: usize) -> ReceiverStats {
         let s = &self.streams[i];
         let mut rx = Receiver::new(ReceiverConfig {
             registry: s.reg.clone(),
@@ -275,6 +277,7 @@ impl Bench {
             t = n as f64 * 1000.0 / 48000.0;
         }
         self.sink += self.block[0];
+        *rx.stats()
     }
 }
 
@@ -291,6 +294,10 @@ fn encode(e: &mut dyn Encoder, pcm: &[f32], frame: usize, out: &mut [u8]) {
         let _ = e.encode(f, out);
     }
 }
+
+/// Names of the receive-path streams (`Bench::streams`' order), with the
+/// rtpmap each is sent under (payload type 96).
+pub const RX_STREAMS: [&str; 3] = ["pcmu", "g722", "opus"];
 
 /// The cases, in report order.
 pub const CASES: [&str; 10] = [
@@ -316,6 +323,34 @@ fn main() {
     let script = opus_script();
     std::fs::write(format!("{dir}/opus_packets.bin"), &script).expect("write packets");
     let mut b = Bench::new(&script);
+    // The impaired receive-path streams, for bench/worklet.mjs to replay
+    // into the player worklet, with the stats of one native pass over each
+    // (the worklet run must show the same packets, losses and concealment).
+    let mut stats = Vec::new();
+    for (i, name) in RX_STREAMS.iter().enumerate() {
+        let mut f = Vec::new();
+        for a in &b.streams[i].arrivals {
+            f.extend_from_slice(&a.arrival_ms.to_le_bytes());
+            f.extend_from_slice(&(a.bytes.len() as u16).to_le_bytes());
+            f.extend_from_slice(&a.bytes);
+        }
+        std::fs::write(format!("{dir}/rx_{name}.bin"), f).expect("write stream");
+        let s = b.receive(i);
+        stats.push(format!(
+            "\"rx_{name}\": {{\"packetsReceived\": {}, \"packetsLost\": {}, \"concealedSamples\": {}, \"packetsDiscarded\": {}, \"insertedSamplesForDeceleration\": {}, \"removedSamplesForAcceleration\": {}}}",
+            s.packets_received,
+            s.packets_lost,
+            s.concealed_samples,
+            s.packets_discarded,
+            s.inserted_samples_for_deceleration,
+            s.removed_samples_for_acceleration
+        ));
+    }
+    std::fs::write(
+        format!("{dir}/rx_stats_native.json"),
+        format!("{{{}}}\n", stats.join(", ")),
+    )
+    .expect("write stats");
     let mut fields = Vec::new();
     for case in CASES {
         b.run(case); // warm-up

@@ -6,7 +6,9 @@
 #     native vs ffmpeg            (examples/bench_anchors.rs, bench/anchors.mjs,
 #                                  bench/ffmpeg_g722.py, scripts/bench-codecs.sh)
 #   - the receive path (jitter buffer + decode + resample to 48 kHz) as
-#     x-realtime, native and wasm (examples/bench_anchors.rs)
+#     x-realtime, native and wasm (examples/bench_anchors.rs), and the same
+#     streams inside the player AudioWorklet in headless Chromium
+#     (bench/worklet.mjs: OfflineAudioContext vs a do-nothing worklet)
 #   - allocations per render quantum, native and wasm (examples/bench_alloc.rs)
 #   - wasm size, gzip -9
 #   - latency / quality (PESQ) over clean, 40 ms jitter, 5 % and 10 % burst
@@ -16,7 +18,8 @@
 #   bash scripts/bench.sh            # ~5 min on 2 cores (after the first build)
 #
 # Needs scripts/setup.sh (wasm32 target, wasm-bindgen, npm devDependencies
-# incl. opus-decoder and alawmulaw), ffmpeg and python3 (PESQ is pip-installed
+# incl. opus-decoder, alawmulaw and playwright-core, Debian chromium), ffmpeg
+# and python3 (PESQ is pip-installed
 # into target/pyenv on first use). Run it on an otherwise idle machine: ratios
 # are measured minutes apart, so background load skews them.
 set -euo pipefail
@@ -56,6 +59,10 @@ step "codec anchors: wasm in Node, opus-decoder, alawmulaw"
 node bench/anchors.mjs "$O/wasm" "$O/opus_packets.bin" tests/fixtures > "$O/js.json"
 step "codec anchors: ffmpeg G.722"
 python3 bench/ffmpeg_g722.py "$O" > "$O/ffmpeg.json"
+
+step "receive path inside an AudioWorklet (headless Chromium)"
+bash scripts/build-wasm.sh >&2
+node bench/worklet.mjs "$O" > "$O/worklet.json"
 
 step "all codecs native vs wasm (bench_codecs)"
 "$T/release/examples/bench_codecs" > "$O/codecs-native.csv"
