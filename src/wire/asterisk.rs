@@ -453,11 +453,11 @@ impl AsteriskAdapter {
         check_len(text.len(), self.max_message)?;
         let t = text.trim();
         let ev = if t.starts_with('{') {
-            let ev = self.parse_json(t)?;
+            let ev = parse_json(t)?;
             self.control = Some(ControlFormat::Json);
             ev
         } else {
-            let ev = self.parse_plain(t)?;
+            let ev = parse_plain(t)?;
             self.control.get_or_insert(ControlFormat::PlainText);
             ev
         };
@@ -477,183 +477,206 @@ impl AsteriskAdapter {
         }
         Ok(ev)
     }
+}
 
-    fn parse_plain(&mut self, t: &str) -> Result<AsteriskEvent, WireError> {
-        if t.is_empty() {
-            return Err(WireError::Empty);
-        }
-        let (name, rest) = match t.split_once(' ') {
-            Some((n, r)) => (n, r.trim()),
-            None => (t, ""),
-        };
-        let param = |key: &str| -> Option<&str> {
-            rest.split_ascii_whitespace()
-                .find_map(|kv| kv.strip_prefix(key)?.strip_prefix(':'))
-        };
-        let id = || -> Result<Option<String>, WireError> {
-            if rest.is_empty() {
-                Ok(None)
-            } else {
-                bounded(rest).map(Some)
-            }
-        };
-        let num = |key: &'static str| -> Result<u32, WireError> {
-            param(key)
-                .ok_or(WireError::MissingField(key))?
-                .parse()
-                .map_err(|_| WireError::BadField(key))
-        };
-        let flag = |key: &'static str| -> Result<bool, WireError> {
-            parse_bool(param(key).ok_or(WireError::MissingField(key))?, key)
-        };
-        Ok(match name {
-            "MEDIA_START" => AsteriskEvent::MediaStart(MediaStart {
-                connection_id: bounded(param("connection_id").unwrap_or(""))?,
-                channel: bounded(param("channel").unwrap_or(""))?,
-                channel_id: bounded(param("channel_id").unwrap_or(""))?,
-                format: bounded(param("format").ok_or(WireError::MissingField("format"))?)?,
-                optimal_frame_size: match param("optimal_frame_size") {
-                    Some(v) => v
-                        .parse()
-                        .map_err(|_| WireError::BadField("optimal_frame_size"))?,
-                    None => 0,
-                },
-                ptime_ms: match param("ptime") {
-                    Some(v) => v.parse().map_err(|_| WireError::BadField("ptime"))?,
-                    None => 20,
-                },
-                channel_variables: Vec::new(),
-            }),
-            "DTMF_END" => AsteriskEvent::DtmfEnd {
-                digit: parse_digit(param("digit").ok_or(WireError::MissingField("digit"))?)?,
+/// Field access over one control message, plain-text (`NAME key:value …`)
+/// or JSON: [`event`] builds every event from either through it.
+trait Fields {
+    /// A string field; `None` when absent.
+    fn text(&self, key: &'static str) -> Result<Option<String>, WireError>;
+    /// An unsigned integer field; `None` when absent.
+    fn uint(&self, key: &'static str) -> Result<Option<u64>, WireError>;
+    /// A boolean field; `None` when absent.
+    fn flag(&self, key: &'static str) -> Result<Option<bool>, WireError>;
+    /// The correlation id of `MEDIA_BUFFERING_COMPLETED` and
+    /// `MEDIA_MARK_PROCESSED`; empty is none.
+    fn correlation_id(&self) -> Result<Option<String>, WireError>;
+    /// The text of `ERROR`.
+    fn error_text(&self) -> Result<String, WireError>;
+    /// `MEDIA_START`'s channel variables (only JSON carries them).
+    fn variables(&self) -> Result<Vec<(String, String)>, WireError> {
+        Ok(Vec::new())
+    }
+}
+
+/// The event `name` with its fields from `f`.
+fn event(name: &str, f: &dyn Fields) -> Result<AsteriskEvent, WireError> {
+    let num = |key: &'static str| -> Result<u32, WireError> {
+        let v = f.uint(key)?.ok_or(WireError::MissingField(key))?;
+        u32::try_from(v).map_err(|_| WireError::BadField(key))
+    };
+    let flag = |key: &'static str| f.flag(key)?.ok_or(WireError::MissingField(key));
+    let text = |key: &'static str| Ok::<_, WireError>(f.text(key)?.unwrap_or_default());
+    Ok(match name {
+        "MEDIA_START" => AsteriskEvent::MediaStart(MediaStart {
+            connection_id: text("connection_id")?,
+            channel: text("channel")?,
+            channel_id: text("channel_id")?,
+            format: f.text("format")?.ok_or(WireError::MissingField("format"))?,
+            optimal_frame_size: match f.uint("optimal_frame_size")? {
+                Some(v) => {
+                    usize::try_from(v).map_err(|_| WireError::BadField("optimal_frame_size"))?
+                }
+                None => 0,
             },
-            "MEDIA_XOFF" => AsteriskEvent::MediaXoff,
-            "MEDIA_XON" => AsteriskEvent::MediaXon,
-            "QUEUE_DRAINED" => AsteriskEvent::QueueDrained,
-            "STATUS" => AsteriskEvent::Status(Status {
-                queue_length: num("queue_length")?,
-                xon_level: num("xon_level")?,
-                xoff_level: num("xoff_level")?,
-                queue_full: flag("queue_full")?,
-                bulk_media: flag("bulk_media")?,
-                media_paused: flag("media_paused")?,
-            }),
-            "MEDIA_BUFFERING_COMPLETED" => AsteriskEvent::MediaBufferingCompleted {
-                correlation_id: id()?,
+            ptime_ms: match f.uint("ptime")? {
+                Some(v) => u32::try_from(v).map_err(|_| WireError::BadField("ptime"))?,
+                None => 20,
             },
-            "MEDIA_MARK_PROCESSED" => AsteriskEvent::MediaMarkProcessed {
-                correlation_id: id()?,
-            },
-            "ERROR" => AsteriskEvent::Error {
-                text: bounded(match rest.find("error_text:") {
-                    Some(i) => &rest[i + "error_text:".len()..],
-                    None => rest,
-                })?,
-            },
-            other => AsteriskEvent::Unknown(bounded(other)?),
-        })
+            channel_variables: f.variables()?,
+        }),
+        "DTMF_END" => AsteriskEvent::DtmfEnd {
+            digit: parse_digit(&f.text("digit")?.ok_or(WireError::MissingField("digit"))?)?,
+        },
+        "MEDIA_XOFF" => AsteriskEvent::MediaXoff,
+        "MEDIA_XON" => AsteriskEvent::MediaXon,
+        "QUEUE_DRAINED" => AsteriskEvent::QueueDrained,
+        "STATUS" => AsteriskEvent::Status(Status {
+            queue_length: num("queue_length")?,
+            xon_level: num("xon_level")?,
+            xoff_level: num("xoff_level")?,
+            queue_full: flag("queue_full")?,
+            bulk_media: flag("bulk_media")?,
+            media_paused: flag("media_paused")?,
+        }),
+        "MEDIA_BUFFERING_COMPLETED" => AsteriskEvent::MediaBufferingCompleted {
+            correlation_id: f.correlation_id()?,
+        },
+        "MEDIA_MARK_PROCESSED" => AsteriskEvent::MediaMarkProcessed {
+            correlation_id: f.correlation_id()?,
+        },
+        "ERROR" => AsteriskEvent::Error {
+            text: f.error_text()?,
+        },
+        other => AsteriskEvent::Unknown(bounded(other)?),
+    })
+}
+
+/// A plain-text message after its name: `key:value` words; for the
+/// correlation id and the error text, the rest of the line.
+struct Plain<'a>(&'a str);
+
+impl Plain<'_> {
+    fn param(&self, key: &str) -> Option<&str> {
+        self.0
+            .split_ascii_whitespace()
+            .find_map(|kv| kv.strip_prefix(key)?.strip_prefix(':'))
+    }
+}
+
+impl Fields for Plain<'_> {
+    fn text(&self, key: &'static str) -> Result<Option<String>, WireError> {
+        self.param(key).map(bounded).transpose()
     }
 
-    fn parse_json(&mut self, t: &str) -> Result<AsteriskEvent, WireError> {
-        let root = json::parse(t)?;
-        if !matches!(root, Value::Object(_)) {
-            return Err(WireError::BadField("(root)"));
+    fn uint(&self, key: &'static str) -> Result<Option<u64>, WireError> {
+        self.param(key)
+            .map(|v| v.parse().map_err(|_| WireError::BadField(key)))
+            .transpose()
+    }
+
+    fn flag(&self, key: &'static str) -> Result<Option<bool>, WireError> {
+        self.param(key).map(|v| parse_bool(v, key)).transpose()
+    }
+
+    fn correlation_id(&self) -> Result<Option<String>, WireError> {
+        if self.0.is_empty() {
+            Ok(None)
+        } else {
+            bounded(self.0).map(Some)
         }
-        let name = match root.get("event") {
+    }
+
+    fn error_text(&self) -> Result<String, WireError> {
+        bounded(match self.0.find("error_text:") {
+            Some(i) => &self.0[i + "error_text:".len()..],
+            None => self.0,
+        })
+    }
+}
+
+/// Parses a plain-text control message.
+fn parse_plain(t: &str) -> Result<AsteriskEvent, WireError> {
+    if t.is_empty() {
+        return Err(WireError::Empty);
+    }
+    let (name, rest) = match t.split_once(' ') {
+        Some((n, r)) => (n, r.trim()),
+        None => (t, ""),
+    };
+    event(name, &Plain(rest))
+}
+
+/// A JSON control message (an object).
+struct Json<'a>(&'a Value<'a>);
+
+impl Fields for Json<'_> {
+    fn text(&self, key: &'static str) -> Result<Option<String>, WireError> {
+        match self.0.get(key) {
+            None | Some(Value::Null) => Ok(None),
             Some(Value::String(s)) => s
                 .to_owned_string(MAX_STRING)
-                .ok_or(WireError::BadField("event"))?,
-            Some(_) => return Err(WireError::BadField("event")),
-            None => return Err(WireError::MissingField("event")),
-        };
-        let string = |key: &'static str| -> Result<Option<String>, WireError> {
-            match root.get(key) {
-                None | Some(Value::Null) => Ok(None),
-                Some(Value::String(s)) => s
-                    .to_owned_string(MAX_STRING)
-                    .map(Some)
-                    .ok_or(WireError::BadField(key)),
-                Some(_) => Err(WireError::BadField(key)),
-            }
-        };
-        let num = |key: &'static str| -> Result<u32, WireError> {
-            root.get(key)
-                .ok_or(WireError::MissingField(key))?
-                .as_u64_lenient()
-                .and_then(|v| u32::try_from(v).ok())
-                .ok_or(WireError::BadField(key))
-        };
-        let flag = |key: &'static str| -> Result<bool, WireError> {
-            let v = root.get(key).ok_or(WireError::MissingField(key))?;
-            match v {
+                .map(Some)
+                .ok_or(WireError::BadField(key)),
+            Some(_) => Err(WireError::BadField(key)),
+        }
+    }
+
+    fn uint(&self, key: &'static str) -> Result<Option<u64>, WireError> {
+        self.0
+            .get(key)
+            .map(|v| v.as_u64_lenient().ok_or(WireError::BadField(key)))
+            .transpose()
+    }
+
+    fn flag(&self, key: &'static str) -> Result<Option<bool>, WireError> {
+        self.0
+            .get(key)
+            .map(|v| match v {
                 Value::Number(n) => parse_bool(n, key),
                 _ => v.as_bool_lenient().ok_or(WireError::BadField(key)),
-            }
-        };
-        let id = |key: &'static str| -> Result<Option<String>, WireError> {
-            Ok(string(key)?.filter(|s| !s.is_empty()))
-        };
-        Ok(match name.as_str() {
-            "MEDIA_START" => {
-                let mut vars = Vec::new();
-                if let Some(o @ Value::Object(_)) = root.get("channel_variables") {
-                    for (k, v) in o.members().take(MAX_VARIABLES) {
-                        let bad = WireError::BadField("channel_variables");
-                        let k = k.to_owned_string(MAX_STRING).ok_or(bad)?;
-                        let v = match v {
-                            Value::String(s) => s.to_owned_string(MAX_STRING).ok_or(bad)?,
-                            Value::Number(n) => n.to_string(),
-                            _ => return Err(bad),
-                        };
-                        vars.push((k, v));
-                    }
-                }
-                AsteriskEvent::MediaStart(MediaStart {
-                    connection_id: string("connection_id")?.unwrap_or_default(),
-                    channel: string("channel")?.unwrap_or_default(),
-                    channel_id: string("channel_id")?.unwrap_or_default(),
-                    format: string("format")?.ok_or(WireError::MissingField("format"))?,
-                    optimal_frame_size: match root.get("optimal_frame_size") {
-                        None => 0,
-                        Some(v) => v
-                            .as_u64_lenient()
-                            .and_then(|v| usize::try_from(v).ok())
-                            .ok_or(WireError::BadField("optimal_frame_size"))?,
-                    },
-                    ptime_ms: match root.get("ptime") {
-                        None => 20,
-                        Some(v) => v
-                            .as_u64_lenient()
-                            .and_then(|v| u32::try_from(v).ok())
-                            .ok_or(WireError::BadField("ptime"))?,
-                    },
-                    channel_variables: vars,
-                })
-            }
-            "DTMF_END" => AsteriskEvent::DtmfEnd {
-                digit: parse_digit(&string("digit")?.ok_or(WireError::MissingField("digit"))?)?,
-            },
-            "MEDIA_XOFF" => AsteriskEvent::MediaXoff,
-            "MEDIA_XON" => AsteriskEvent::MediaXon,
-            "QUEUE_DRAINED" => AsteriskEvent::QueueDrained,
-            "STATUS" => AsteriskEvent::Status(Status {
-                queue_length: num("queue_length")?,
-                xon_level: num("xon_level")?,
-                xoff_level: num("xoff_level")?,
-                queue_full: flag("queue_full")?,
-                bulk_media: flag("bulk_media")?,
-                media_paused: flag("media_paused")?,
-            }),
-            "MEDIA_BUFFERING_COMPLETED" => AsteriskEvent::MediaBufferingCompleted {
-                correlation_id: id("correlation_id")?,
-            },
-            "MEDIA_MARK_PROCESSED" => AsteriskEvent::MediaMarkProcessed {
-                correlation_id: id("correlation_id")?,
-            },
-            "ERROR" => AsteriskEvent::Error {
-                text: string("error_text")?.unwrap_or_default(),
-            },
-            _ => AsteriskEvent::Unknown(name),
-        })
+            })
+            .transpose()
     }
+
+    fn correlation_id(&self) -> Result<Option<String>, WireError> {
+        Ok(self.text("correlation_id")?.filter(|s| !s.is_empty()))
+    }
+
+    fn error_text(&self) -> Result<String, WireError> {
+        Ok(self.text("error_text")?.unwrap_or_default())
+    }
+
+    fn variables(&self) -> Result<Vec<(String, String)>, WireError> {
+        let mut vars = Vec::new();
+        if let Some(o @ Value::Object(_)) = self.0.get("channel_variables") {
+            for (k, v) in o.members().take(MAX_VARIABLES) {
+                let bad = WireError::BadField("channel_variables");
+                let k = k.to_owned_string(MAX_STRING).ok_or(bad)?;
+                let v = match v {
+                    Value::String(s) => s.to_owned_string(MAX_STRING).ok_or(bad)?,
+                    Value::Number(n) => n.to_string(),
+                    _ => return Err(bad),
+                };
+                vars.push((k, v));
+            }
+        }
+        Ok(vars)
+    }
+}
+
+/// Parses a JSON control message.
+fn parse_json(t: &str) -> Result<AsteriskEvent, WireError> {
+    let root = json::parse(t)?;
+    if !matches!(root, Value::Object(_)) {
+        return Err(WireError::BadField("(root)"));
+    }
+    let name = match root.get("event") {
+        Some(Value::String(s)) => s
+            .to_owned_string(MAX_STRING)
+            .ok_or(WireError::BadField("event"))?,
+        Some(_) => return Err(WireError::BadField("event")),
+        None => return Err(WireError::MissingField("event")),
+    };
+    event(&name, &Json(&root))
 }
