@@ -14,57 +14,13 @@
 #[path = "../tests/netsim/mod.rs"]
 mod netsim;
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
+#[path = "../tests/common/alloc_count.rs"]
+mod alloc_count;
 
 use netsim::{Jitter, Loss, NetSim};
 use voxlet::codec::{i16_to_f32, CodecInfo, CodecKind, EncoderSettings, Registry};
 use voxlet::rtp::RtpHeader;
 use voxlet::{Receiver, ReceiverConfig};
-
-struct Counting;
-
-thread_local! {
-    static ON: Cell<bool> = const { Cell::new(false) };
-    static COUNT: Cell<u64> = const { Cell::new(0) };
-}
-
-fn note() {
-    let _ = ON.try_with(|on| {
-        if on.get() {
-            let _ = COUNT.try_with(|n| n.set(n.get() + 1));
-        }
-    });
-}
-
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, l: Layout) -> *mut u8 {
-        note();
-        unsafe { System.alloc(l) }
-    }
-    unsafe fn alloc_zeroed(&self, l: Layout) -> *mut u8 {
-        note();
-        unsafe { System.alloc_zeroed(l) }
-    }
-    unsafe fn realloc(&self, p: *mut u8, l: Layout, n: usize) -> *mut u8 {
-        note();
-        unsafe { System.realloc(p, l, n) }
-    }
-    unsafe fn dealloc(&self, p: *mut u8, l: Layout) {
-        unsafe { System.dealloc(p, l) }
-    }
-}
-
-#[global_allocator]
-static GLOBAL: Counting = Counting;
-
-fn counted<R>(f: impl FnOnce() -> R) -> (R, u64) {
-    COUNT.with(|n| n.set(0));
-    ON.with(|c| c.set(true));
-    let r = f();
-    ON.with(|c| c.set(false));
-    (r, COUNT.with(|n| n.get()))
-}
 
 static SPEECH_8K: &[u8] = include_bytes!("../tests/fixtures/speech_8k.s16le");
 static SPEECH_16K: &[u8] = include_bytes!("../tests/fixtures/speech_16k.s16le");
@@ -127,7 +83,7 @@ fn case(name: &str, kind: CodecKind, out_rate: u32, out_ch: u16) -> String {
     reg.insert_rtpmap(96, rtpmap).expect("rtpmap");
     // Construction allocates (everything is sized here): counted to show
     // the counter works.
-    let (rx, new_allocs) = counted(|| {
+    let (rx, new_allocs) = alloc_count::counted(|| {
         Receiver::new(ReceiverConfig {
             registry: reg,
             output_rate: out_rate,
@@ -143,13 +99,14 @@ fn case(name: &str, kind: CodecKind, out_rate: u32, out_ch: u16) -> String {
     while t < SECONDS as f64 * 1000.0 {
         let steady = t >= 2000.0;
         while i < arrivals.len() && arrivals[i].arrival_ms <= t {
-            let (_, a) = counted(|| rx.push(&arrivals[i].bytes, arrivals[i].arrival_ms));
+            let (_, a) =
+                alloc_count::counted(|| rx.push(&arrivals[i].bytes, arrivals[i].arrival_ms));
             if steady {
                 push_allocs += a;
             }
             i += 1;
         }
-        let (_, a) = counted(|| rx.render(&mut block, t));
+        let (_, a) = alloc_count::counted(|| rx.render(&mut block, t));
         if steady {
             render_allocs += a;
             quanta += 1;

@@ -9,61 +9,14 @@
 //! jitter, loss, reordering, duplicates, DTMF, a payload-type switch that
 //! changes the codec rate, and an SSRC change all happen in the counted part.
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
-
+#[path = "common/alloc_count.rs"]
+mod alloc_count;
 mod netsim;
 
 use netsim::{Jitter, Loss, NetSim};
 use voxlet::codec::{CodecInfo, CodecKind, Encoder, EncoderSettings, Registry};
 use voxlet::rtp::RtpHeader;
 use voxlet::{Receiver, ReceiverConfig};
-
-struct Counting;
-
-thread_local! {
-    static COUNTING: Cell<bool> = const { Cell::new(false) };
-    static COUNT: Cell<u64> = const { Cell::new(0) };
-}
-
-fn note() {
-    // `try_with`: the allocator may run during thread-local teardown.
-    let _ = COUNTING.try_with(|c| {
-        if c.get() {
-            let _ = COUNT.try_with(|n| n.set(n.get() + 1));
-        }
-    });
-}
-
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, l: Layout) -> *mut u8 {
-        note();
-        unsafe { System.alloc(l) }
-    }
-    unsafe fn alloc_zeroed(&self, l: Layout) -> *mut u8 {
-        note();
-        unsafe { System.alloc_zeroed(l) }
-    }
-    unsafe fn realloc(&self, p: *mut u8, l: Layout, n: usize) -> *mut u8 {
-        note();
-        unsafe { System.realloc(p, l, n) }
-    }
-    unsafe fn dealloc(&self, p: *mut u8, l: Layout) {
-        unsafe { System.dealloc(p, l) }
-    }
-}
-
-#[global_allocator]
-static GLOBAL: Counting = Counting;
-
-/// Allocations made by `f` on this thread.
-fn count<R>(f: impl FnOnce() -> R) -> (R, u64) {
-    COUNT.with(|n| n.set(0));
-    COUNTING.with(|c| c.set(true));
-    let r = f();
-    COUNTING.with(|c| c.set(false));
-    (r, COUNT.with(|n| n.get()))
-}
 
 static SPEECH_8K: &[u8] = include_bytes!("fixtures/speech_8k.s16le");
 static SPEECH_48K: &[u8] = include_bytes!("fixtures/speech_48k.s16le");
@@ -173,7 +126,10 @@ fn run(name: &str, cfg: ReceiverConfig, packets: &[(Vec<u8>, f64)], block: usize
         ..NetSim::default()
     };
     let (arrivals, _) = sim.run(packets);
-    let mut rx = Receiver::new(cfg).unwrap();
+    // The counter works: construction allocates (buffers, codec states).
+    let (rx, new_allocs) = alloc_count::counted(|| Receiver::new(cfg).unwrap());
+    assert!(new_allocs > 0);
+    let mut rx = rx;
     let mut buf = vec![0f32; block * ch];
     let end = packets.last().unwrap().1 + 500.0;
     let (mut i, mut n) = (0, 0u64);
@@ -183,13 +139,13 @@ fn run(name: &str, cfg: ReceiverConfig, packets: &[(Vec<u8>, f64)], block: usize
         let steady = t >= 2000.0;
         while i < arrivals.len() && arrivals[i].arrival_ms <= t {
             let a = &arrivals[i];
-            let (_, c) = count(|| rx.push(&a.bytes, a.arrival_ms));
+            let (_, c) = alloc_count::counted(|| rx.push(&a.bytes, a.arrival_ms));
             if steady {
                 push_allocs += c;
             }
             i += 1;
         }
-        let (_, c) = count(|| rx.render(&mut buf, t));
+        let (_, c) = alloc_count::counted(|| rx.render(&mut buf, t));
         if steady {
             render_allocs += c;
             renders += 1;

@@ -28,42 +28,8 @@ const SPEECH_48K: &[u8] = include_bytes!("fixtures/speech_48k.s16le");
 
 /// Counts heap allocations made by the current thread (native only).
 #[cfg(not(target_arch = "wasm32"))]
-mod alloc_count {
-    use std::alloc::{GlobalAlloc, Layout, System};
-    use std::cell::Cell;
-
-    thread_local! {
-        static COUNT: Cell<u64> = const { Cell::new(0) };
-    }
-
-    pub struct Counting;
-
-    // SAFETY: forwards to the system allocator; only counts.
-    unsafe impl GlobalAlloc for Counting {
-        unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-            let _ = COUNT.try_with(|c| c.set(c.get() + 1));
-            unsafe { System.alloc(layout) }
-        }
-        unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-            unsafe { System.dealloc(ptr, layout) }
-        }
-        unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-            let _ = COUNT.try_with(|c| c.set(c.get() + 1));
-            unsafe { System.alloc_zeroed(layout) }
-        }
-        unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new: usize) -> *mut u8 {
-            let _ = COUNT.try_with(|c| c.set(c.get() + 1));
-            unsafe { System.realloc(ptr, layout, new) }
-        }
-    }
-
-    #[global_allocator]
-    static A: Counting = Counting;
-
-    pub fn count() -> u64 {
-        COUNT.with(|c| c.get())
-    }
-}
+#[path = "common/alloc_count.rs"]
+mod alloc_count;
 
 fn s16le(b: &[u8]) -> Vec<f32> {
     b.chunks_exact(2)
@@ -1246,28 +1212,30 @@ fn steady_state_is_allocation_free() {
         cfg.dtmf_clock_rate = 8000;
         cfg.rtcp_interval_ms = 100;
         let mut tx = Sender::new(cfg).unwrap();
-        let before = alloc_count::count();
-        let mut now = 0;
-        let mut n = 0;
-        for (i, block) in pcm.chunks(128).enumerate() {
-            now = (i as u64 + 1) * 128 * 1000 / 48_000;
-            tx.push_audio(block, now).unwrap();
-            if i % 100 == 0 {
-                tx.send_dtmf('9', 80, 10).unwrap();
+        let (n, allocs) = alloc_count::counted(|| {
+            let mut now = 0;
+            let mut n = 0;
+            for (i, block) in pcm.chunks(128).enumerate() {
+                now = (i as u64 + 1) * 128 * 1000 / 48_000;
+                tx.push_audio(block, now).unwrap();
+                if i % 100 == 0 {
+                    tx.send_dtmf('9', 80, 10).unwrap();
+                }
+                while let Some(p) = tx.poll_packet(now) {
+                    n += p.len();
+                }
+                if let Some(r) = tx.poll_rtcp(now, now) {
+                    n += r.len();
+                }
             }
+            tx.flush(now).unwrap();
             while let Some(p) = tx.poll_packet(now) {
                 n += p.len();
             }
-            if let Some(r) = tx.poll_rtcp(now, now) {
-                n += r.len();
-            }
-        }
-        tx.flush(now).unwrap();
-        while let Some(p) = tx.poll_packet(now) {
-            n += p.len();
-        }
+            n
+        });
         assert!(n > 0);
-        assert_eq!(alloc_count::count() - before, 0, "{codec:?} allocated");
+        assert_eq!(allocs, 0, "{codec:?} allocated");
     }
 }
 

@@ -4,54 +4,15 @@
 //! time (e.g. its "running for over 60 s" notice on a loaded machine).
 #![cfg(not(target_arch = "wasm32"))]
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
-use std::sync::atomic::{AtomicUsize, Ordering};
+#[path = "common/alloc_count.rs"]
+mod alloc_count;
 
 use voxlet::stream::{AudioFormat, StreamConfig, StreamEvent, StreamPlayer};
-
-struct Counting;
-
-thread_local! {
-    // Const-initialised: reading it never allocates, so it is safe in the allocator.
-    static COUNTING: Cell<bool> = const { Cell::new(false) };
-}
-static ALLOCS: AtomicUsize = AtomicUsize::new(0);
-
-// SAFETY: forwards to the system allocator, only counting.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, l: Layout) -> *mut u8 {
-        if COUNTING.with(Cell::get) {
-            ALLOCS.fetch_add(1, Ordering::Relaxed);
-        }
-        unsafe { System.alloc(l) }
-    }
-    unsafe fn dealloc(&self, p: *mut u8, l: Layout) {
-        unsafe { System.dealloc(p, l) }
-    }
-    unsafe fn realloc(&self, p: *mut u8, l: Layout, n: usize) -> *mut u8 {
-        if COUNTING.with(Cell::get) {
-            ALLOCS.fetch_add(1, Ordering::Relaxed);
-        }
-        unsafe { System.realloc(p, l, n) }
-    }
-}
-
-#[global_allocator]
-static GLOBAL: Counting = Counting;
-
-fn counted<R>(f: impl FnOnce() -> R) -> (R, usize) {
-    let before = ALLOCS.load(Ordering::SeqCst);
-    COUNTING.with(|c| c.set(true));
-    let r = f();
-    COUNTING.with(|c| c.set(false));
-    (r, ALLOCS.load(Ordering::SeqCst) - before)
-}
 
 #[test]
 fn render_and_events_never_allocate() {
     // The counter sees allocations at all.
-    let (v, n) = counted(|| vec![1u8; 10]);
+    let (v, n) = alloc_count::counted(|| vec![1u8; 10]);
     assert_eq!((v.len(), n), (10, 1));
     let formats = [
         (
@@ -101,13 +62,13 @@ fn render_and_events_never_allocate() {
                 p.mark(round * 100 + id).unwrap();
             }
             if round == 3 {
-                let (_, n) = counted(|| p.clear());
+                let (_, n) = alloc_count::counted(|| p.clear());
                 total += n;
             }
             // Render well past the end: marks fire, the queue drains, the
             // player goes idle; plus an odd-sized call and a planar one.
             for i in 0..500 {
-                let (_, n) = counted(|| {
+                let (_, n) = alloc_count::counted(|| {
                     if i % 7 == 0 {
                         p.render_planar(&mut planar, i as f64);
                     } else if i % 11 == 0 {
