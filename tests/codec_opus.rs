@@ -21,6 +21,10 @@ use voxlet::codec::{CodecInfo, CodecKind, Decoder, Encoder, EncoderSettings, Opu
 use voxlet::error::CodecError;
 
 static SPEECH: &[u8] = include_bytes!("fixtures/speech_48k.s16le");
+#[path = "common/opus_script.rs"]
+mod opus_script;
+use opus_script::run_script;
+
 static SCRIPT: &[u8] = include_bytes!("fixtures/opus_packets.bin");
 static SCRIPT_REF: &[u8] = include_bytes!("fixtures/opus_decoded_ref.f32le");
 
@@ -635,58 +639,6 @@ fn reset_forgets_the_stream() {
     let first = encode_all(&mut enc, &input[..9600]);
     enc.reset();
     assert_eq!(encode_all(&mut enc, &input[..9600]), first);
-}
-
-/// Runs a decode script (format in `examples/opus_ref.rs`; keep the two
-/// copies identical). Returns all decoded samples.
-fn run_script(mut s: &[u8]) -> Vec<f32> {
-    fn take<'a>(s: &mut &'a [u8], n: usize) -> &'a [u8] {
-        let (a, b) = s.split_at(n);
-        *s = b;
-        a
-    }
-    fn u16_at(s: &mut &[u8]) -> usize {
-        let b = take(s, 2);
-        u16::from_le_bytes([b[0], b[1]]) as usize
-    }
-    let mut all = Vec::new();
-    let mut dec: Option<OpusDecoder> = None;
-    let mut buf = vec![0f32; 5760 * 2];
-    while !s.is_empty() {
-        let op = take(&mut s, 1)[0];
-        let n = match op {
-            b'C' => {
-                let ch = take(&mut s, 1)[0] as u16;
-                dec = Some(OpusDecoder::new(info(ch)).expect("decoder"));
-                continue;
-            }
-            b'D' => {
-                let len = u16_at(&mut s);
-                let p = take(&mut s, len);
-                dec.as_mut().unwrap().decode(p, &mut buf).expect("decode")
-            }
-            b'P' => {
-                let frames = u16_at(&mut s);
-                dec.as_mut()
-                    .unwrap()
-                    .conceal(frames, &mut buf)
-                    .expect("conceal")
-            }
-            b'F' => {
-                let frames = u16_at(&mut s);
-                let len = u16_at(&mut s);
-                let p = take(&mut s, len);
-                dec.as_mut()
-                    .unwrap()
-                    .decode_fec(p, frames, &mut buf)
-                    .expect("fec")
-            }
-            _ => panic!("bad script op {op}"),
-        };
-        let ch = dec.as_ref().unwrap().info().channels as usize;
-        all.extend_from_slice(&buf[..n * ch]);
-    }
-    all
 }
 
 #[test]
