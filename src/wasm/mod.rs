@@ -35,6 +35,90 @@ pub(crate) fn addr<T>(s: &[T]) -> usize {
     s.as_ptr() as usize
 }
 
+/// A byte buffer in wasm memory that JavaScript copies one packet or chunk
+/// into before calling `push` (grown for a larger one, never shrunk).
+pub(crate) struct Staging(Vec<u8>);
+
+impl Staging {
+    pub(crate) fn new(len: usize) -> Staging {
+        Staging(vec![0; len])
+    }
+
+    /// Address of room for `len` bytes.
+    pub(crate) fn ptr(&mut self, len: usize) -> usize {
+        if self.0.len() < len {
+            self.0.resize(len, 0);
+        }
+        addr(&self.0)
+    }
+
+    /// The first `len` staged bytes.
+    pub(crate) fn bytes(&self, len: usize) -> &[u8] {
+        &self.0[..len.min(self.0.len())]
+    }
+}
+
+/// The rendered block JavaScript copies out: `channels` planar runs of
+/// `frames` samples, the layout of a worklet's `outputs[0][ch]`. Sized at
+/// construction for a 128-frame quantum; resized only if the quantum
+/// size changes.
+pub(crate) struct PlanarOut {
+    channels: usize,
+    planar: Vec<f32>,
+    interleaved: Vec<f32>,
+}
+
+impl PlanarOut {
+    pub(crate) fn new(channels: usize) -> PlanarOut {
+        PlanarOut {
+            channels,
+            planar: vec![0.0; 128 * channels],
+            interleaved: vec![0.0; 128 * channels],
+        }
+    }
+
+    fn fit(&mut self, frames: usize) {
+        let n = frames * self.channels;
+        if self.planar.len() != n {
+            self.planar.resize(n, 0.0);
+            self.interleaved.resize(n, 0.0);
+        }
+    }
+
+    /// Fills the block from `render`, which writes planar; returns its address.
+    pub(crate) fn render_planar(
+        &mut self,
+        frames: usize,
+        render: impl FnOnce(&mut [f32]),
+    ) -> usize {
+        self.fit(frames);
+        render(&mut self.planar);
+        addr(&self.planar)
+    }
+
+    /// Fills the block from `render`, which writes interleaved frames
+    /// (transposed here unless mono); returns its address.
+    pub(crate) fn render_interleaved(
+        &mut self,
+        frames: usize,
+        render: impl FnOnce(&mut [f32]),
+    ) -> usize {
+        self.fit(frames);
+        let ch = self.channels;
+        if ch == 1 {
+            render(&mut self.planar);
+        } else {
+            render(&mut self.interleaved);
+            for (f, frame) in self.interleaved.chunks_exact(ch).enumerate() {
+                for (c, &v) in frame.iter().enumerate() {
+                    self.planar[c * frames + f] = v;
+                }
+            }
+        }
+        addr(&self.planar)
+    }
+}
+
 /// Installs the panic hook (panic text on `console.error`) when the module
 /// is instantiated.
 #[wasm_bindgen(start)]

@@ -9,7 +9,7 @@
 
 use wasm_bindgen::prelude::*;
 
-use super::{addr, js_err};
+use super::{addr, js_err, PlanarOut, Staging};
 use crate::codec::{CodecKind, Registry};
 use crate::receiver::{Receiver as CoreReceiver, ReceiverConfig, ReceiverEvent};
 
@@ -71,11 +71,9 @@ pub const EV_PT: u32 = 9;
 #[wasm_bindgen]
 pub struct Receiver {
     core: CoreReceiver,
-    channels: usize,
     dtmf_clock: f64,
-    input: Vec<u8>,
-    inter: Vec<f32>,
-    out: Vec<f32>,
+    input: Staging,
+    out: PlanarOut,
     stats: Vec<f64>,
     event: [f64; 8],
 }
@@ -134,11 +132,9 @@ impl Receiver {
         let channels = channels.clamp(1, 2) as usize;
         Ok(Receiver {
             core,
-            channels,
             dtmf_clock,
-            input: vec![0; 2048],
-            inter: vec![0.0; 128 * channels],
-            out: vec![0.0; 128 * channels],
+            input: Staging::new(2048),
+            out: PlanarOut::new(channels),
             stats: vec![0.0; STATS.len()],
             event: [0.0; 8],
         })
@@ -154,40 +150,23 @@ impl Receiver {
     /// packet there, then call `push(len, arrivalMs)`.
     #[wasm_bindgen(js_name = inputPtr)]
     pub fn input_ptr(&mut self, len: usize) -> usize {
-        if self.input.len() < len {
-            self.input.resize(len, 0);
-        }
-        addr(&self.input)
+        self.input.ptr(len)
     }
 
     /// Hands the staged packet (`len` bytes, RTP or muxed RTCP) to the
     /// jitter buffer. False when it was rejected (counted by kind).
     pub fn push(&mut self, len: usize, arrival_ms: f64) -> bool {
-        let len = len.min(self.input.len());
-        self.core.push(&self.input[..len], arrival_ms).is_ok()
+        self.core.push(self.input.bytes(len), arrival_ms).is_ok()
     }
 
     /// Renders `frames` frames, the first playing at `nowMs`, into the
     /// output buffer and returns its address: `channels` planar runs of
     /// `frames` Float32 samples.
     pub fn render(&mut self, frames: usize, now_ms: f64) -> usize {
-        let ch = self.channels;
-        let n = frames * ch;
-        if self.out.len() != n {
-            self.out.resize(n, 0.0);
-            self.inter.resize(n, 0.0);
-        }
-        if ch == 1 {
-            self.core.render(&mut self.out, now_ms);
-        } else {
-            self.core.render(&mut self.inter, now_ms);
-            for f in 0..frames {
-                for c in 0..ch {
-                    self.out[c * frames + f] = self.inter[f * ch + c];
-                }
-            }
-        }
-        addr(&self.out)
+        let core = &mut self.core;
+        self.out.render_interleaved(frames, |out| {
+            core.render(out, now_ms);
+        })
     }
 
     /// Drops everything buffered and not yet played.

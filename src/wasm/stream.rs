@@ -9,7 +9,7 @@
 
 use wasm_bindgen::prelude::*;
 
-use super::{addr, js_err};
+use super::{addr, js_err, PlanarOut, Staging};
 use crate::stream::{
     AudioFormat, OverflowPolicy, StreamConfig, StreamEvent, StreamPlayer as CorePlayer,
 };
@@ -82,9 +82,8 @@ pub fn parse_format(s: &str) -> Option<AudioFormat> {
 #[wasm_bindgen]
 pub struct StreamPlayer {
     core: CorePlayer,
-    channels: usize,
-    input: Vec<u8>,
-    out: Vec<f32>,
+    input: Staging,
+    out: PlanarOut,
     stats: Vec<f64>,
     event: [f64; 8],
     underruns_seen: u32,
@@ -124,9 +123,8 @@ impl StreamPlayer {
         let core = CorePlayer::new(input, cfg).map_err(js_err)?;
         Ok(StreamPlayer {
             core,
-            channels,
-            input: vec![0; 4096],
-            out: vec![0.0; 128 * channels],
+            input: Staging::new(4096),
+            out: PlanarOut::new(channels),
             stats: vec![0.0; STATS.len()],
             event: [0.0; 8],
             underruns_seen: 0,
@@ -144,20 +142,17 @@ impl StreamPlayer {
     /// Address of a staging buffer for one chunk of `len` bytes.
     #[wasm_bindgen(js_name = inputPtr)]
     pub fn input_ptr(&mut self, len: usize) -> usize {
-        if self.input.len() < len {
-            self.input.resize(len, 0);
-        }
-        addr(&self.input)
+        self.input.ptr(len)
     }
 
     /// Queues the staged chunk (`len` bytes). Returns the frames queued, or
     /// −1 when the chunk was refused (overflow, undecodable; counted).
     pub fn push(&mut self, len: usize, arrival_ms: f64) -> i32 {
         let _ = arrival_ms;
-        let len = len.min(self.input.len());
+        let chunk = self.input.bytes(len);
         self.chunks += 1;
-        self.bytes += len as u64;
-        match self.core.push(&self.input[..len]) {
+        self.bytes += chunk.len() as u64;
+        match self.core.push(chunk) {
             Ok(n) => n.min(i32::MAX as usize) as i32,
             Err(_) => -1,
         }
@@ -185,12 +180,9 @@ impl StreamPlayer {
     /// Renders `frames` frames (planar, `channels` runs) at `nowMs` into the
     /// output buffer and returns its address.
     pub fn render(&mut self, frames: usize, now_ms: f64) -> usize {
-        let n = frames * self.channels;
-        if self.out.len() != n {
-            self.out.resize(n, 0.0);
-        }
-        self.core.render_planar(&mut self.out, now_ms);
-        addr(&self.out)
+        let core = &mut self.core;
+        self.out
+            .render_planar(frames, |out| core.render_planar(out, now_ms))
     }
 
     /// Address of the event buffer `pollEvent` fills.

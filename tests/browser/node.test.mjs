@@ -59,6 +59,62 @@ test('node entry: Sender → Receiver through wasm memory, a tone survives', () 
   assert.equal(vox.stats(tx).ssrc, 42);
 });
 
+// Left = a tone, right = its negation: planar output must keep them apart
+// (a layout slip, e.g. interleaved samples in the planar block, breaks
+// right = −left) at the source rate, so nothing is resampled.
+test('node entry: stereo Receiver and StreamPlayer render planar channels', () => {
+  const rate = 16000, frames = 320; // 20 ms packets of L16/16000/2 (1280 B)
+  const tone = (n) => Math.round(8000 * Math.sin((2 * Math.PI * 440 * n) / rate));
+  const stereoL16 = (k, littleEndian) => {
+    const dv = new DataView(new ArrayBuffer(frames * 4));
+    for (let i = 0; i < frames; i++) {
+      const v = tone(k * frames + i);
+      dv.setInt16(i * 4, v, littleEndian);
+      dv.setInt16(i * 4 + 2, -v, littleEndian);
+    }
+    return new Uint8Array(dv.buffer);
+  };
+  const check = (name, left, right) => {
+    let energy = 0, worst = 0;
+    for (let i = 0; i < left.length; i++) {
+      energy += left[i] * left[i];
+      worst = Math.max(worst, Math.abs(left[i] + right[i]));
+    }
+    assert.ok(energy / left.length > 0.01, `${name}: the tone plays (mean square ${energy / left.length})`);
+    assert.ok(worst < 1e-6, `${name}: right = −left (worst ${worst})`);
+  };
+
+  const rx = new vox.Receiver(rate, 2, '96=L16/16000/2', 0, 0, 0, 0);
+  const L = [], R = [];
+  let k = 0;
+  for (let q = 0; q < 600; q++) {
+    const now = (q * 128 * 1000) / rate;
+    while (k * 20 <= now) {
+      const pkt = new Uint8Array(12 + frames * 4);
+      const h = new DataView(pkt.buffer);
+      h.setUint8(0, 0x80); h.setUint8(1, 96); h.setUint16(2, k); h.setUint32(4, k * frames); h.setUint32(8, 7);
+      pkt.set(stereoL16(k, false), 12); // RTP's L16 is network order
+      vox.push(rx, pkt, k * 20);
+      k++;
+    }
+    const [l, r] = vox.render(rx, 128, 2, now);
+    L.push(...l); R.push(...r);
+  }
+  assert.equal(vox.stats(rx).errors, 0);
+  check('Receiver', L.slice(-16000), R.slice(-16000));
+  rx.free();
+
+  const sp = new vox.StreamPlayer(rate, 2, `l16/${rate}/2`, 0, 0, false);
+  for (let j = 0; j < 40; j++) vox.push(sp, stereoL16(j, true)); // 800 ms
+  const SL = [], SR = [];
+  for (let q = 0; q < 200; q++) {
+    const [l, r] = vox.render(sp, 128, 2, (q * 128 * 1000) / rate);
+    SL.push(...l); SR.push(...r);
+  }
+  check('StreamPlayer', SL.slice(1600, 11200), SR.slice(1600, 11200));
+  sp.free();
+});
+
 test('node entry: StreamPlayer marks and clear', () => {
   const sp = new vox.StreamPlayer(48000, 1, 'pcmu', 0, 0, false);
   vox.push(sp, new Uint8Array(800).fill(0x95)); // 100 ms
