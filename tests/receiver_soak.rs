@@ -13,14 +13,14 @@
 //! 20 ms render blocks, payloads encoded once from the speech fixture and
 //! cycled, packets streamed through the simulator (never all in memory).
 
+#[path = "common/drifting_sender.rs"]
+mod drifting_sender;
 mod netsim;
 
-use netsim::{Fate, Jitter, Link, Loss, NetSim};
-use voxlet::codec::{Encoder, Registry};
-use voxlet::rtp::RtpHeader;
+use drifting_sender::DriftingSender;
+use netsim::{Jitter, Link, Loss, NetSim};
+use voxlet::codec::Registry;
 use voxlet::{Receiver, ReceiverConfig};
-
-static SPEECH_8K: &[u8] = include_bytes!("fixtures/speech_8k.s16le");
 
 const HOURS: f64 = if cfg!(debug_assertions) { 1.0 } else { 24.0 };
 
@@ -32,19 +32,6 @@ struct Outcome {
 }
 
 fn soak(ppm: f64, seed: u64) -> Outcome {
-    let speech: Vec<f32> = SPEECH_8K
-        .chunks_exact(2)
-        .map(|b| i16::from_le_bytes([b[0], b[1]]) as f32 / 32768.0)
-        .collect();
-    let mut enc = voxlet::codec::g711::PcmuEncoder::new();
-    let payloads: Vec<Vec<u8>> = speech
-        .chunks_exact(160)
-        .map(|f| {
-            let mut p = vec![0u8; 160];
-            enc.encode(f, &mut p).unwrap();
-            p
-        })
-        .collect();
     let mut reg = Registry::empty();
     reg.insert_rtpmap(0, "PCMU/8000").unwrap();
     let cfg = ReceiverConfig {
@@ -65,34 +52,16 @@ fn soak(ppm: f64, seed: u64) -> Outcome {
         drift_ppm: ppm,
         ..NetSim::default()
     });
-    let total_ms = HOURS * 3600.0 * 1000.0;
-    let packets = (total_ms / 20.0) as u64;
+    let mut tx = DriftingSender::new(HOURS * 3600.0 * 1000.0, ppm);
     let mut buf = vec![0f32; 160];
-    let mut packet = vec![0u8; 12 + 160];
-    let (mut sent, mut lost) = (0u64, 0u64);
     let (mut level_min, mut level_max, mut level_sum, mut n) = (f64::MAX, 0f64, 0f64, 0u64);
     let mut target_max = 0f64;
     let mut t = 0.0;
     let mut block = 0u64;
     // Stop 1 s before the last packet is sent: the stream is running throughout.
-    let end = total_ms / (1.0 + ppm * 1e-6) - 1000.0;
+    let end = tx.end_ms();
     while t < end {
-        // The sender: packets whose (sender clock) send time has come.
-        while sent < packets && (sent as f64 * 20.0) / (1.0 + ppm * 1e-6) <= t + 100.0 {
-            let h = RtpHeader {
-                payload_type: 0,
-                sequence: sent as u16,
-                timestamp: (sent as u32).wrapping_mul(160).wrapping_add(0xFFF0_0000),
-                ssrc: 0x50AC,
-                ..RtpHeader::default()
-            };
-            let p = &payloads[sent as usize % payloads.len()];
-            let len = h.write(p, &mut packet).unwrap();
-            if link.send(&packet[..len], sent as f64 * 20.0) == Fate::Lost {
-                lost += 1;
-            }
-            sent += 1;
-        }
+        tx.send_until(&mut link, t);
         while let Some(a) = link.pop_until(t) {
             let _ = rx.push(&a.bytes, a.arrival_ms);
         }
@@ -128,7 +97,7 @@ fn soak(ppm: f64, seed: u64) -> Outcome {
         / 8000.0;
     let drift_s = played_s * ppm * 1e-6;
     let conceal = s.concealed_samples as f64 / s.total_samples_received as f64;
-    let loss = lost as f64 / sent as f64;
+    let loss = tx.lost as f64 / tx.sent as f64;
     println!(
         "{ppm:+} ppm, {HOURS} h: level {:.1}..{:.1} ms (mean {:.1}), target max {:.1}, \
          net stretch {stretched_s:.2} s for {drift_s:.2} s of drift, loss {:.3}%, concealed {:.3}%, \
@@ -160,7 +129,7 @@ fn soak(ppm: f64, seed: u64) -> Outcome {
     // the 2 ms "due" tolerance are played through), time-stretching doing
     // at least half of it (60–100% measured; a 1 h debug run counts the
     // initial settling of the target too).
-    let excess_s = s.concealed_samples as f64 / 8000.0 - lost as f64 * 0.020;
+    let excess_s = s.concealed_samples as f64 / 8000.0 - tx.lost as f64 * 0.020;
     assert_eq!(s.packets_discarded, 0);
     assert!(
         excess_s < 0.0005 * played_s,

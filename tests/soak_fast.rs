@@ -20,15 +20,17 @@
 //! simulated minutes per direction (~15 s), same assertions.
 #![cfg(not(target_arch = "wasm32"))]
 
+#[path = "common/drifting_sender.rs"]
+mod drifting_sender;
 mod netsim;
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 use std::sync::atomic::{AtomicI64, Ordering};
 
+use drifting_sender::DriftingSender;
 use netsim::{Jitter, Link, Loss, NetSim};
-use voxlet::codec::{Encoder, Registry};
-use voxlet::rtp::RtpHeader;
+use voxlet::codec::Registry;
 use voxlet::{Receiver, ReceiverConfig};
 
 /// Live bytes of the whole process.
@@ -91,26 +93,11 @@ fn net_bytes<R>(f: impl FnOnce() -> R) -> (R, i64) {
     (r, NET.with(|n| n.get()))
 }
 
-static SPEECH_8K: &[u8] = include_bytes!("fixtures/speech_8k.s16le");
-
 const HOURS: f64 = if cfg!(debug_assertions) { 0.05 } else { 24.0 };
 const QUANTUM: usize = 128;
 const OUT_RATE: f64 = 48_000.0;
 
 fn soak(ppm: f64, seed: u64) {
-    let speech: Vec<f32> = SPEECH_8K
-        .chunks_exact(2)
-        .map(|b| i16::from_le_bytes([b[0], b[1]]) as f32 / 32768.0)
-        .collect();
-    let mut enc = voxlet::codec::g711::PcmuEncoder::new();
-    let payloads: Vec<Vec<u8>> = speech
-        .chunks_exact(160)
-        .map(|f| {
-            let mut p = vec![0u8; 160];
-            enc.encode(f, &mut p).unwrap();
-            p
-        })
-        .collect();
     let mut reg = Registry::empty();
     reg.insert_rtpmap(0, "PCMU/8000").unwrap();
     let cfg = ReceiverConfig {
@@ -131,11 +118,8 @@ fn soak(ppm: f64, seed: u64) {
         drift_ppm: ppm,
         ..NetSim::default()
     });
-    let total_ms = HOURS * 3_600_000.0;
-    let packets = (total_ms / 20.0) as u64;
+    let mut tx = DriftingSender::new(HOURS * 3_600_000.0, ppm);
     let mut buf = vec![0f32; QUANTUM];
-    let mut packet = vec![0u8; 12 + 160];
-    let mut sent = 0u64;
     let (mut push_net, mut render_net) = (0i64, 0i64);
     let mut live_ref: Option<i64> = None;
     let mut live_max = 0i64;
@@ -143,22 +127,9 @@ fn soak(ppm: f64, seed: u64) {
     let mut max_buffered = 0usize;
     let mut t = 0.0;
     let mut quanta = 0u64;
-    let end = total_ms / (1.0 + ppm * 1e-6) - 1000.0;
+    let end = tx.end_ms();
     while t < end {
-        while sent < packets && (sent as f64 * 20.0) / (1.0 + ppm * 1e-6) <= t + 100.0 {
-            let h = RtpHeader {
-                payload_type: 0,
-                sequence: sent as u16,
-                timestamp: (sent as u32).wrapping_mul(160).wrapping_add(0xFFF0_0000),
-                ssrc: 0x50AC,
-                ..RtpHeader::default()
-            };
-            let len = h
-                .write(&payloads[sent as usize % payloads.len()], &mut packet)
-                .unwrap();
-            link.send(&packet[..len], sent as f64 * 20.0);
-            sent += 1;
-        }
+        tx.send_until(&mut link, t);
         while let Some(a) = link.pop_until(t) {
             let (_, n) = net_bytes(|| rx.push(&a.bytes, a.arrival_ms));
             push_net += n;
@@ -195,7 +166,7 @@ fn soak(ppm: f64, seed: u64) {
     assert_eq!(push_net, 0, "push left bytes allocated");
     assert_eq!(render_net, 0, "render left bytes allocated");
     assert!(max_buffered <= max_packets);
-    assert!(s.packets_received > packets / 2);
+    assert!(s.packets_received > tx.packets() / 2);
 }
 
 /// One test, both directions in turn: the process-wide live-heap check
