@@ -23,6 +23,9 @@
 # drops the comparison tracing (--no-trace-compares): coarser guidance, but
 # 3x the exec rate on DSP-heavy targets (receiver_sequence), where every
 # loop bound in the resampler and decoders would otherwise call into it.
+# FUZZ_MAX_LEN (default 65536) caps input size: long runs of the wire
+# targets use 8192, since libFuzzer otherwise grows inputs until each run
+# parses tens of KB of JSON/base64 and the rate falls tenfold.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
@@ -56,7 +59,7 @@ for t in "${TARGETS[@]}"; do
   mkdir -p "$(dirname "$log")"
   set +e
   (cd fuzz && cargo fuzz run "${FLAGS[@]}" "$t" "$work" "corpus/$t" -- \
-      -max_total_time="$SECS" -timeout=10 -rss_limit_mb=2048 -max_len=65536 \
+      -max_total_time="$SECS" -timeout=10 -rss_limit_mb=2048 -max_len="${FUZZ_MAX_LEN:-65536}" \
       -print_final_stats=1 ${RUNS:-}) >"$log" 2>&1
   rc=$?
   set -e
