@@ -79,12 +79,10 @@ def read_wav(path):
         return np.frombuffer(w.readframes(w.getnframes()), dtype=np.int16).astype(np.float32) / 32768
 
 
-def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--quick", action="store_true", help="one seed")
-    ap.add_argument("--codecs", default="g722,opus")
-    args = ap.parse_args()
-    ensure_venv()
+def table(scenarios, codecs, seeds, note, prefix=""):
+    """Runs every scenario x codec x seed through examples/impair.rs, scores
+    voxlet and the baseline with PESQ and prints the markdown table (mean
+    over seeds) under `note`. `prefix` names the work files."""
     import numpy as np
     from pesq import pesq
 
@@ -93,31 +91,49 @@ def main():
     subprocess.check_call(["cargo", "build", "--release", "--quiet", "--example", "impair"], cwd=ROOT)
     exe = os.path.join(ROOT, "target", "release", "examples", "impair")
     ref = np.fromfile(src, dtype="<i2").astype(np.float32) / 32768
-    seeds = [1] if args.quick else [1, 2, 3]
     print(f"Speech: {len(ref) / 16000:.1f} s ({os.path.relpath(src, ROOT)}), 20 ms packets, "
-          f"PESQ P.862.2 wideband at 16 kHz, mean of {len(seeds)} seed(s). "
-          "Delay: mean time from a packet's arrival to its playout. Late: packets that arrived "
-          "too late to be played. Concealed: share of the audio synthesised (baseline: zero-filled).\n")
+          f"PESQ P.862.2 wideband (MOS-LQO) at 16 kHz, mean of {len(seeds)} seed(s). {note} "
+          "Delay: mean time from a packet's arrival to its playout. Late: received packets that "
+          "came too late to play. Concealed: share of the audio synthesised (baseline: "
+          "zero-filled).\n")
     print("| scenario | codec | delay voxlet / baseline | late voxlet / baseline | "
-          "concealed voxlet / baseline | PESQ voxlet | PESQ baseline |")
-    print("|---|---|---|---|---|---|---|")
-    for name, trace in SCENARIOS:
-        for codec in args.codecs.split(","):
+          "concealed voxlet / baseline | PESQ voxlet | PESQ baseline | PESQ Δ |")
+    print("|---|---|---|---|---|---|---|---|")
+    for name, trace in scenarios:
+        for codec in codecs:
             acc = []
             for seed in seeds:
-                v = os.path.join(WORK, f"v_{codec}_{seed}.wav")
-                b = os.path.join(WORK, f"b_{codec}_{seed}.wav")
+                v = os.path.join(WORK, f"{prefix}v_{codec}_{seed}.wav")
+                b = os.path.join(WORK, f"{prefix}b_{codec}_{seed}.wav")
                 r = json.loads(subprocess.check_output(
                     [exe, "--input", src, "--codec", codec, "--trace", f"seed={seed} {trace}",
                      "--voxlet", v, "--baseline", b], cwd=ROOT))
                 acc.append((r, pesq(16000, ref, read_wav(v), "wb"), pesq(16000, ref, read_wav(b), "wb")))
-            m = lambda f: sum(f(x) for x in acc) / len(acc)
-            v = lambda k: m(lambda x: x[0]["voxlet"][k])
-            b = lambda k: m(lambda x: x[0]["baseline"][k])
-            print(f"| {name} | {codec} | {v('delay_ms'):.0f} / {b('delay_ms'):.0f} ms | "
-                  f"{v('late') * 100:.1f}% / {b('late') * 100:.1f}% | "
-                  f"{v('concealed') * 100:.1f}% / {b('concealed') * 100:.1f}% | "
-                  f"**{m(lambda x: x[1]):.2f}** | {m(lambda x: x[2]):.2f} |", flush=True)
+
+            def mean(f):
+                return sum(f(x) for x in acc) / len(acc)
+
+            def vox(k):
+                return mean(lambda x: x[0]["voxlet"][k])
+
+            def base(k):
+                return mean(lambda x: x[0]["baseline"][k])
+
+            pv, pb = mean(lambda x: x[1]), mean(lambda x: x[2])
+            print(f"| {name} | {codec} | {vox('delay_ms'):.0f} / {base('delay_ms'):.0f} ms | "
+                  f"{vox('late') * 100:.1f}% / {base('late') * 100:.1f}% | "
+                  f"{vox('concealed') * 100:.1f}% / {base('concealed') * 100:.1f}% | "
+                  f"**{pv:.2f}** | {pb:.2f} | {pv - pb:+.2f} |", flush=True)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--quick", action="store_true", help="one seed")
+    ap.add_argument("--codecs", default="g722,opus")
+    args = ap.parse_args()
+    ensure_venv()
+    table(SCENARIOS, args.codecs.split(","), [1] if args.quick else [1, 2, 3],
+          "Baseline: a fixed 60 ms buffer, lost and late packets zero-filled.")
 
 
 if __name__ == "__main__":
