@@ -58,7 +58,7 @@ pub enum CodecError {
     BadPayloadType(u8),
     /// An SDP rtpmap value could not be parsed or names an unknown codec.
     BadRtpmap,
-    /// telephone-event carries no audio: there is no decoder or encoder for it.
+    /// telephone-event and CN carry no audio: there is no decoder or encoder for them.
     NotAudio,
     /// The operation is not available for this codec (e.g. PLC for G.711).
     Unsupported(&'static str),

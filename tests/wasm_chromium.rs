@@ -15,6 +15,8 @@ mod codec_g722;
 mod codec_l16;
 #[path = "codec_opus.rs"]
 mod codec_opus;
+#[path = "comfort_noise.rs"]
+mod comfort_noise;
 #[path = "dsp.rs"]
 mod dsp;
 #[path = "rtcp.rs"]

@@ -17,15 +17,16 @@ use voxlet::rtp::RtpHeader;
 use voxlet::{Receiver, ReceiverConfig};
 use voxlet_fuzz::{assert_finite, Reader};
 
-const PTS: [u8; 8] = [0, 8, 9, 10, 11, 96, 101, 111];
+const PTS: [u8; 9] = [0, 8, 9, 10, 11, 13, 96, 101, 111];
 
 fn kind(b: u8) -> CodecKind {
-    match b % 6 {
+    match b % 7 {
         0 => CodecKind::Pcmu,
         1 => CodecKind::Pcma,
         2 => CodecKind::G722,
         3 => CodecKind::L16,
         4 => CodecKind::Opus,
+        5 => CodecKind::ComfortNoise,
         _ => CodecKind::TelephoneEvent,
     }
 }

@@ -17,12 +17,13 @@ use voxlet::{Sender, SenderConfig};
 use voxlet_fuzz::Reader;
 
 fn kind(b: u8) -> CodecKind {
-    match b % 6 {
+    match b % 7 {
         0 => CodecKind::Pcmu,
         1 => CodecKind::Pcma,
         2 => CodecKind::G722,
         3 => CodecKind::L16,
         4 => CodecKind::Opus,
+        5 => CodecKind::ComfortNoise,
         _ => CodecKind::TelephoneEvent,
     }
 }

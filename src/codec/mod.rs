@@ -13,6 +13,7 @@
 //! and back with [`f32_to_i16`], so bit-exact comparisons survive the `f32`
 //! interface.
 
+pub mod comfort_noise;
 pub mod g711;
 pub mod g722;
 pub mod l16;
@@ -36,6 +37,9 @@ pub enum CodecKind {
     Opus,
     /// RFC 4733 telephone-event (DTMF); not audio.
     TelephoneEvent,
+    /// RFC 3389 comfort noise (CN), static PT 13: noise parameters for the
+    /// pauses of a stream with silence suppression; not a codec of its own.
+    ComfortNoise,
 }
 
 impl CodecKind {
@@ -48,6 +52,7 @@ impl CodecKind {
             CodecKind::L16 => "L16",
             CodecKind::Opus => "opus",
             CodecKind::TelephoneEvent => "telephone-event",
+            CodecKind::ComfortNoise => "CN",
         }
     }
 
@@ -60,6 +65,7 @@ impl CodecKind {
             CodecKind::L16,
             CodecKind::Opus,
             CodecKind::TelephoneEvent,
+            CodecKind::ComfortNoise,
         ]
         .into_iter()
         .find(|k| k.sdp_name().eq_ignore_ascii_case(name))
@@ -116,7 +122,7 @@ impl CodecInfo {
                 }
                 48000
             }
-            CodecKind::TelephoneEvent => {
+            CodecKind::TelephoneEvent | CodecKind::ComfortNoise => {
                 if clock_rate == 0 || channels != 1 {
                     return Err(bad());
                 }
@@ -158,7 +164,9 @@ impl CodecInfo {
             CodecKind::G722 => Box::new(g722::G722Decoder::new()),
             CodecKind::L16 => Box::new(l16::L16Decoder::new(*self)),
             CodecKind::Opus => Box::new(opus::OpusDecoder::new(*self)?),
-            CodecKind::TelephoneEvent => return Err(CodecError::NotAudio),
+            CodecKind::TelephoneEvent | CodecKind::ComfortNoise => {
+                return Err(CodecError::NotAudio)
+            }
         })
     }
 
@@ -170,7 +178,9 @@ impl CodecInfo {
             CodecKind::G722 => Box::new(g722::G722Encoder::new()),
             CodecKind::L16 => Box::new(l16::L16Encoder::new(*self)),
             CodecKind::Opus => Box::new(opus::OpusEncoder::new(*self, settings)?),
-            CodecKind::TelephoneEvent => return Err(CodecError::NotAudio),
+            CodecKind::TelephoneEvent | CodecKind::ComfortNoise => {
+                return Err(CodecError::NotAudio)
+            }
         })
     }
 }
@@ -327,6 +337,7 @@ impl Registry {
         r.map[9] = s(CodecKind::G722, 8000, 1);
         r.map[10] = s(CodecKind::L16, 44100, 2);
         r.map[11] = s(CodecKind::L16, 44100, 1);
+        r.map[13] = s(CodecKind::ComfortNoise, 8000, 1);
         r
     }
 

@@ -73,6 +73,7 @@ mod sync_buffer;
 
 use core::fmt;
 
+use crate::codec::comfort_noise::{CnPayload, ComfortNoise};
 use crate::codec::telephone_event::TelephoneEvent;
 use crate::codec::{CodecInfo, CodecKind, Decoder, Registry};
 use crate::dsp::{Concealer, DspError, Quality, Resampler, StretchMode, TimeStretch};
@@ -259,6 +260,9 @@ pub enum PushOutcome {
     Discarded,
     /// A telephone-event packet (events are queued, see [`Receiver::poll_event`]).
     TelephoneEvent,
+    /// An RFC 3389 comfort-noise packet: its noise plays in the pause that
+    /// follows (counted in `comfort_samples`).
+    ComfortNoise,
     /// RTCP (a sender report of the played source is recorded for LSR/DLSR).
     Rtcp,
     /// From another SSRC while the current one is active: held until a
@@ -284,6 +288,7 @@ pub struct RenderInfo {
 /// Marks in `pt_map`.
 const NO_CODEC: u8 = u8::MAX;
 const TELEPHONE_EVENT: u8 = u8::MAX - 1;
+const COMFORT_NOISE: u8 = u8::MAX - 2;
 /// Largest RTP header (12 + 15 CSRC + extension header) held for probation
 /// beyond the payload; packets with longer extensions are not held.
 const HELD_HEADER_ROOM: usize = 12 + 60 + 4 + 256;
@@ -436,6 +441,7 @@ enum Step {
 enum Payload {
     Audio { slot: usize, frames: usize },
     Event(TelephoneEvent),
+    ComfortNoise(CnPayload),
 }
 
 /// The jitter buffer and decoder for one incoming RTP audio stream. See the
@@ -497,6 +503,9 @@ pub struct Receiver {
     clock: u32,
     last_seq: Option<i64>,
     last_dtx_packet: bool,
+    /// RFC 3389 noise for the pause after the CN packet `cn_seq`.
+    cn: ComfortNoise,
+    cn_seq: Option<i64>,
     conceal_run_ms: f64,
     in_loss: bool,
     since_stretch_ms: f64,
@@ -527,7 +536,7 @@ fn frames_bound(info: &CodecInfo, dec: &dyn Decoder, max_payload: usize) -> usiz
         CodecKind::Pcmu | CodecKind::Pcma => max_payload,
         CodecKind::G722 => max_payload.saturating_mul(2),
         CodecKind::L16 => max_payload / (2 * usize::from(info.channels.max(1))),
-        CodecKind::Opus | CodecKind::TelephoneEvent => dec.max_frames(),
+        CodecKind::Opus | CodecKind::TelephoneEvent | CodecKind::ComfortNoise => dec.max_frames(),
     };
     by_size.min(dec.max_frames()).max(1)
 }
@@ -578,9 +587,16 @@ impl Receiver {
             let Some(info) = cfg.registry.get(pt) else {
                 continue;
             };
-            if info.kind == CodecKind::TelephoneEvent {
+            if matches!(
+                info.kind,
+                CodecKind::TelephoneEvent | CodecKind::ComfortNoise
+            ) {
                 if let Some(m) = pt_map.get_mut(pt as usize) {
-                    *m = TELEPHONE_EVENT;
+                    *m = if info.kind == CodecKind::ComfortNoise {
+                        COMFORT_NOISE
+                    } else {
+                        TELEPHONE_EVENT
+                    };
                 }
                 continue;
             }
@@ -644,7 +660,7 @@ impl Receiver {
                 chain,
                 codec_plc: info.kind == CodecKind::Opus,
             });
-            if decoders.len() >= usize::from(TELEPHONE_EVENT) {
+            if decoders.len() >= usize::from(COMFORT_NOISE) {
                 break;
             }
         }
@@ -706,6 +722,8 @@ impl Receiver {
             clock: 8000,
             last_seq: None,
             last_dtx_packet: false,
+            cn: ComfortNoise::new(),
+            cn_seq: None,
             conceal_run_ms: 0.0,
             in_loss: false,
             since_stretch_ms: 0.0,
@@ -777,6 +795,7 @@ impl Receiver {
         self.last_seq = None;
         self.decoded_end = i64::MIN;
         self.offset.reset();
+        self.forget_comfort_noise();
     }
 
     fn emit(&mut self, ev: ReceiverEvent) {
@@ -895,6 +914,11 @@ impl Receiver {
                 max: self.max_payload,
             });
         }
+        if slot == COMFORT_NOISE {
+            return CnPayload::parse(payload)
+                .map(Payload::ComfortNoise)
+                .map_err(ReceiverError::InvalidPayload);
+        }
         if slot == TELEPHONE_EVENT {
             return TelephoneEvent::parse(payload)
                 .map(Payload::Event)
@@ -917,6 +941,30 @@ impl Receiver {
         Ok(Payload::Audio { slot, frames })
     }
 
+    /// Records the sequence number of a packet that carries no audio
+    /// (telephone-event, CN), so its gap in the audio is not a loss.
+    fn note_non_audio(&mut self, seq: i64) {
+        if let Some(s) = self.event_seqs.get_mut(self.event_pos) {
+            *s = seq;
+        }
+        self.event_pos = (self.event_pos + 1) % EVENT_SEQS;
+    }
+
+    /// Whether the pause being played follows a CN packet: after it, no
+    /// audio packet newer than it has been played yet.
+    fn in_comfort_noise(&self) -> bool {
+        match (self.cn_seq, self.last_seq) {
+            (Some(cn), Some(last)) => cn > last,
+            (Some(_), None) => true,
+            (None, _) => false,
+        }
+    }
+
+    fn forget_comfort_noise(&mut self) {
+        self.cn.reset();
+        self.cn_seq = None;
+    }
+
     fn switch_source(&mut self, ssrc: u32, at_ms: f64) {
         if let Some(old) = self.ssrc {
             self.emit(ReceiverEvent::SsrcChanged { old, new: ssrc });
@@ -930,6 +978,7 @@ impl Receiver {
         self.ts_unwrap.reset();
         self.seen = SeqWindow::new();
         self.event_seqs = [i64::MIN; EVENT_SEQS];
+        self.forget_comfort_noise();
         let mut q: [Option<ReceiverEvent>; 2] = [None; 2];
         let mut n = 0;
         self.dtmf.reset(at_ms, &mut |e| {
@@ -983,11 +1032,18 @@ impl Receiver {
             }
         }
         let (slot, frames) = match kind {
-            Payload::Event(ev) => {
-                if let Some(s) = self.event_seqs.get_mut(self.event_pos) {
-                    *s = seq;
+            Payload::ComfortNoise(cn) => {
+                self.note_non_audio(seq);
+                // The noise of the newest CN packet; older ones arriving
+                // late change nothing.
+                if self.cn_seq.is_none_or(|s| seq > s) {
+                    self.cn.update(&cn);
+                    self.cn_seq = Some(seq);
                 }
-                self.event_pos = (self.event_pos + 1) % EVENT_SEQS;
+                return PushOutcome::ComfortNoise;
+            }
+            Payload::Event(ev) => {
+                self.note_non_audio(seq);
                 let mut q: [Option<ReceiverEvent>; 3] = [None; 3];
                 let mut n = 0;
                 self.dtmf
@@ -1089,6 +1145,7 @@ impl Receiver {
         self.last_seq = None;
         self.decoded_end = i64::MIN;
         self.offset.reset();
+        self.forget_comfort_noise();
     }
 
     // --------------------------------------------------------------- render
@@ -1561,7 +1618,7 @@ impl Receiver {
                         return Step::Audio;
                     }
                 }
-                self.silence(ms_to_frames(ms, rate).max(1), tag::COMFORT, true);
+                self.comfort(ms_to_frames(ms, rate).max(1), true);
                 Step::Audio
             }
         }
@@ -1569,12 +1626,31 @@ impl Receiver {
 
     /// Appends 10 ms of comfort silence (used when nothing else applies).
     fn fallback(&mut self) -> Step {
-        self.silence(
-            ms_to_frames(f64::from(STEP_MS), self.chain_rate()),
-            tag::COMFORT,
-            false,
-        );
+        self.comfort(ms_to_frames(f64::from(STEP_MS), self.chain_rate()), false);
         Step::Audio
+    }
+
+    /// Appends `frames` of comfort: the noise of the last CN packet when
+    /// the pause follows one, silence otherwise.
+    fn comfort(&mut self, frames: usize, advance: bool) {
+        if !self.in_comfort_noise() {
+            self.silence(frames, tag::COMFORT, advance);
+            return;
+        }
+        let frames = frames.max(1);
+        let end = self.sync.end_pos();
+        self.commit_to(end);
+        let pc = self.sync.channels().max(1);
+        let dst = self.sync.tail(frames);
+        let n = dst.len() / pc;
+        // The same (mono) noise in every channel.
+        for frame in dst.chunks_exact_mut(pc) {
+            frame.fill(self.cn.sample());
+        }
+        self.sync.advance(n, tag::COMFORT);
+        let end = self.sync.end_pos();
+        self.commit_to(end);
+        self.after_append(n, advance);
     }
 
     fn next_info(&self, p: &PacketMeta, t: f64) -> Next {

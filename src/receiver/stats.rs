@@ -131,8 +131,9 @@ pub struct ReceiverStats {
     /// voxlet extension: packets of `packets_discarded` that arrived after
     /// their audio had been played (or concealed): the late loss.
     pub packets_late: u64,
-    /// voxlet extension: samples of comfort silence played in DTX gaps and
-    /// while (re)buffering (not concealment: nothing was lost).
+    /// voxlet extension: samples of comfort played in DTX gaps and while
+    /// (re)buffering: silence, or the noise of an RFC 3389 CN packet (not
+    /// concealment: nothing was lost).
     pub comfort_samples: u64,
     /// voxlet extension: current buffer level (audio held, ms), as measured
     /// at the latest playout decision.
