@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Every benchmark figure of issue 7 in one run, written to bench/results.md
-# (the README's performance section is pasted from it):
+# Every benchmark figure of issue 7 in one run, written to bench/results.md;
+# the README's Results section is generated from the same run
+# (bench/summary.py, between its bench:begin / bench:end markers):
 #   - Opus decode/encode in wasm (Node) vs native libopus on the same packets,
 #     and decode vs npm opus-decoder; G.711 vs npm alawmulaw; G.722 wasm vs
 #     native vs ffmpeg            (examples/bench_anchors.rs, bench/anchors.mjs,
@@ -96,5 +97,6 @@ step "latency / quality (PESQ) over the impairment scenarios"
 python3 bench/latency_quality.py --seeds 3 > "$O/quality.md"
 
 python3 bench/report.py "$O" > bench/results.md
-step "done: bench/results.md"
+python3 bench/summary.py "$O" --splice README.md
+step "done: bench/results.md, and README.md's Results section"
 cat bench/results.md
