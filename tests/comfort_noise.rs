@@ -132,6 +132,33 @@ fn generator_plays_the_signalled_level() {
     assert_eq!(x, [0f32; 64]);
 }
 
+/// Hostile coefficient bytes (all 0, all 255, alternating: poles on or near
+/// the unit circle at order 16) still give noise at the signalled level,
+/// never full-scale: the model's order stops at 40 dB of prediction gain.
+#[test]
+fn hostile_coefficients_stay_at_the_level() {
+    let alternating: Vec<u8> = (0..16).map(|i| if i % 2 == 0 { 0 } else { 255 }).collect();
+    for (name, coefs) in [
+        ("all 0", vec![0u8; 16]),
+        ("all 255", vec![255u8; 16]),
+        ("all 254", vec![254u8; 16]),
+        ("alternating", alternating),
+    ] {
+        for level in [20u8, 60, 127] {
+            let mut bytes = vec![level];
+            bytes.extend_from_slice(&coefs);
+            let p = CnPayload::parse(&bytes).unwrap();
+            let mut g = ComfortNoise::new();
+            g.update(&p);
+            let mut x = vec![0f32; 48000];
+            g.generate(&mut x);
+            assert!(x.iter().all(|v| v.is_finite()));
+            let err = db(rms(&x[8000..]).max(1e-12)) - db(f64::from(p.rms()));
+            assert!(err.abs() < 3.0, "{name}, level {level}: {err:+.1} dB");
+        }
+    }
+}
+
 /// ffmpeg's decoder plays CN 6.02 dB below the signalled level (its
 /// uniform excitation has power 1/3 and it scales energy by 0.75: power
 /// ×1/4); voxlet plays the level RFC 3389 defines (0 dBov = full-scale

@@ -15,17 +15,33 @@
 //!
 //! The generator filters white noise through the all-pole model (the
 //! coefficients turned into a direct-form predictor by the step-up
-//! recursion) with the excitation scaled by the model's prediction gain so
-//! the output has the signalled level. Parameters of a later CN packet are
-//! approached smoothly (level halfway, coefficients 40 % per update, as
-//! ffmpeg's decoder does), so updates do not click. No allocation: the
-//! state is a few fixed arrays.
+//! recursion, in f64) with the excitation scaled by the model's prediction
+//! gain so the output has the signalled level. Any payload is safe: each
+//! coefficient is held within ±[`MAX_REFLECTION`] and the model stops
+//! adding stages once its prediction gain would pass [`MAX_GAIN_DB`] (a
+//! decoder may reduce the order, RFC 3389 §3), so hostile bytes cannot push
+//! poles onto the unit circle. Updates within one pause are approached
+//! smoothly (level halfway, coefficients 40 % per update, as ffmpeg's
+//! decoder does); [`ComfortNoise::set`] starts a new pause at its own
+//! level. No allocation: the state is a few fixed arrays.
+//!
+//! The model is applied at the rate the noise is generated at; for the
+//! 8 kHz codecs CN is used with (G.711) that is its own clock, for wider
+//! codecs the colour is stretched (the level is unaffected).
 
 use crate::error::CodecError;
 
 /// Most reflection coefficients used; further ones are ignored (RFC 3389
 /// lets a decoder reduce the model order).
 pub const MAX_ORDER: usize = 16;
+
+/// Largest |reflection coefficient| used (byte 0 or 255 would otherwise
+/// put a pole on the unit circle).
+pub const MAX_REFLECTION: f64 = 0.99;
+
+/// Largest prediction gain of the model (`1 / Π(1 − kᵢ²)`), in dB; stages
+/// beyond it are dropped.
+pub const MAX_GAIN_DB: f64 = 40.0;
 
 /// One CN payload.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -110,10 +126,10 @@ pub struct ComfortNoise {
     refl: [f32; MAX_ORDER],
     target_refl: [f32; MAX_ORDER],
     /// Direct-form predictor from `refl`, and the excitation gain.
-    lpc: [f32; MAX_ORDER],
-    gain: f32,
+    lpc: [f64; MAX_ORDER],
+    gain: f64,
     /// Last outputs, newest first.
-    mem: [f32; MAX_ORDER],
+    mem: [f64; MAX_ORDER],
     rng: u32,
     primed: bool,
 }
@@ -140,8 +156,16 @@ impl ComfortNoise {
         }
     }
 
-    /// Takes the parameters of a CN packet: the first is used as is, later
-    /// ones are approached over the next updates (see the module docs).
+    /// Takes the parameters of a CN packet that starts a pause: used as
+    /// they are (the filter keeps its state, so there is no click).
+    pub fn set(&mut self, p: &CnPayload) {
+        self.primed = false;
+        self.update(p);
+    }
+
+    /// Takes the parameters of a CN packet: the first since [`Self::set`] /
+    /// [`Self::reset`] is used as is, later ones are approached over the
+    /// next updates (see the module docs).
     pub fn update(&mut self, p: &CnPayload) {
         let rms = p.rms();
         self.target_power = rms * rms;
@@ -175,19 +199,25 @@ impl ComfortNoise {
     /// Step-up recursion (reflection → predictor) and the excitation gain:
     /// white noise of power `g` through `1/A(z)` has power `g / Π(1 − kᵢ²)`.
     fn design(&mut self) {
-        let mut prev = [0f32; MAX_ORDER];
-        let mut e = 1.0f32;
-        for m in 0..MAX_ORDER {
-            let k = self.refl[m];
-            prev[..m].copy_from_slice(&self.lpc[..m]);
-            self.lpc[m] = k;
+        let min_e = 10f64.powf(-MAX_GAIN_DB / 10.0);
+        let mut prev = [0f64; MAX_ORDER];
+        let mut lpc = [0f64; MAX_ORDER];
+        let mut e = 1.0f64;
+        for (m, &k) in self.refl.iter().enumerate() {
+            let k = f64::from(k).clamp(-MAX_REFLECTION, MAX_REFLECTION);
+            if e * (1.0 - k * k) < min_e {
+                break; // the model's order ends here
+            }
+            prev[..m].copy_from_slice(&lpc[..m]);
+            lpc[m] = k;
             for i in 0..m {
-                self.lpc[i] = prev[i] + k * prev[m - 1 - i];
+                lpc[i] = prev[i] + k * prev[m - 1 - i];
             }
             e *= 1.0 - k * k;
         }
+        self.lpc = lpc;
         // Uniform noise in [−1, 1) has power 1/3.
-        self.gain = (3.0 * e.max(0.0) * self.power).sqrt();
+        self.gain = (3.0 * e * f64::from(self.power)).sqrt();
     }
 
     /// Fills `out` with noise (silence before the first update).
@@ -208,11 +238,11 @@ impl ComfortNoise {
         s ^= s >> 17;
         s ^= s << 5;
         self.rng = s;
-        let mut acc = (s as i32) as f32 * (1.0 / 2_147_483_648.0) * self.gain;
+        let mut acc = f64::from(s as i32) * (1.0 / 2_147_483_648.0) * self.gain;
         for (a, m) in self.lpc.iter().zip(&self.mem) {
             acc -= a * m;
         }
-        // Keep the filter bounded whatever the coefficients were.
+        // Bounded whatever happens (full scale; the model keeps far below).
         let v = if acc.is_finite() {
             acc.clamp(-1.0, 1.0)
         } else {
@@ -220,6 +250,6 @@ impl ComfortNoise {
         };
         self.mem.copy_within(..MAX_ORDER - 1, 1);
         self.mem[0] = v;
-        v
+        v as f32
     }
 }

@@ -950,14 +950,14 @@ impl Receiver {
         self.event_pos = (self.event_pos + 1) % EVENT_SEQS;
     }
 
-    /// Whether the pause being played follows a CN packet: after it, no
-    /// audio packet newer than it has been played yet.
+    /// Whether the pause being played follows a CN packet: every audio
+    /// packet before it has been played (none older is still buffered) and
+    /// none after it yet.
     fn in_comfort_noise(&self) -> bool {
-        match (self.cn_seq, self.last_seq) {
-            (Some(cn), Some(last)) => cn > last,
-            (Some(_), None) => true,
-            (None, _) => false,
-        }
+        let Some(cn) = self.cn_seq else {
+            return false;
+        };
+        self.last_seq.is_none_or(|last| cn > last) && self.buffer.front().is_none_or(|p| p.seq > cn)
     }
 
     fn forget_comfort_noise(&mut self) {
@@ -1035,9 +1035,15 @@ impl Receiver {
             Payload::ComfortNoise(cn) => {
                 self.note_non_audio(seq);
                 // The noise of the newest CN packet; older ones arriving
-                // late change nothing.
+                // late change nothing. A CN packet that ends a talkspurt
+                // starts its pause at its own level; further ones within
+                // the pause (periodic updates) are blended in.
                 if self.cn_seq.is_none_or(|s| seq > s) {
-                    self.cn.update(&cn);
+                    if self.in_comfort_noise() {
+                        self.cn.update(&cn);
+                    } else {
+                        self.cn.set(&cn);
+                    }
                     self.cn_seq = Some(seq);
                 }
                 return PushOutcome::ComfortNoise;
@@ -1509,12 +1515,11 @@ impl Receiver {
             };
         match op {
             Op::Wait => {
-                let t = if self.started {
-                    tag::COMFORT
+                if self.started {
+                    self.comfort(short, false);
                 } else {
-                    tag::PRESTART
-                };
-                self.silence(short, t, false);
+                    self.silence(short, tag::PRESTART, false);
+                }
                 Step::Audio
             }
             Op::Start => {

@@ -69,18 +69,27 @@ pub(crate) struct PlanarOut {
 }
 
 impl PlanarOut {
-    pub(crate) fn new(channels: usize) -> PlanarOut {
+    /// `interleaved`: whether the renderer writes interleaved frames (a
+    /// transposition buffer is kept then).
+    pub(crate) fn new(channels: usize, interleaved: bool) -> PlanarOut {
+        let n = 128 * channels;
         PlanarOut {
             channels,
-            planar: vec![0.0; 128 * channels],
-            interleaved: vec![0.0; 128 * channels],
+            planar: vec![0.0; n],
+            interleaved: if interleaved && channels > 1 {
+                vec![0.0; n]
+            } else {
+                Vec::new()
+            },
         }
     }
 
-    fn fit(&mut self, frames: usize) {
+    fn fit(&mut self, frames: usize, interleaved: bool) {
         let n = frames * self.channels;
         if self.planar.len() != n {
             self.planar.resize(n, 0.0);
+        }
+        if interleaved && self.channels > 1 && self.interleaved.len() != n {
             self.interleaved.resize(n, 0.0);
         }
     }
@@ -91,7 +100,7 @@ impl PlanarOut {
         frames: usize,
         render: impl FnOnce(&mut [f32]),
     ) -> usize {
-        self.fit(frames);
+        self.fit(frames, false);
         render(&mut self.planar);
         addr(&self.planar)
     }
@@ -103,7 +112,7 @@ impl PlanarOut {
         frames: usize,
         render: impl FnOnce(&mut [f32]),
     ) -> usize {
-        self.fit(frames);
+        self.fit(frames, true);
         let ch = self.channels;
         if ch == 1 {
             render(&mut self.planar);

@@ -134,7 +134,7 @@ impl Receiver {
             core,
             dtmf_clock,
             input: Staging::new(2048),
-            out: PlanarOut::new(channels),
+            out: PlanarOut::new(channels, true),
             stats: vec![0.0; STATS.len()],
             event: [0.0; 8],
         })

@@ -124,7 +124,7 @@ impl StreamPlayer {
         Ok(StreamPlayer {
             core,
             input: Staging::new(4096),
-            out: PlanarOut::new(channels),
+            out: PlanarOut::new(channels, false),
             stats: vec![0.0; STATS.len()],
             event: [0.0; 8],
             underruns_seen: 0,
