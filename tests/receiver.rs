@@ -391,6 +391,59 @@ fn reorder_and_duplicates_do_not_change_the_audio() {
     assert_eq!(rr.cumulative_lost, -(dups as i32));
 }
 
+/// A delay spike with nothing lost: the path stalls for 300 ms, then
+/// releases its backlog at once. Once concealment runs out the receiver
+/// re-buffers at its target and drops the backlog as late, rather than
+/// playing it and carrying the spike's length as extra delay that only
+/// time-stretching speech would remove.
+#[test]
+fn delay_spike_backlog_is_dropped_not_played_late() {
+    let packets = pcmu_stream(13.0, 20, 7);
+    let arrivals: Vec<(Vec<u8>, f64)> = packets
+        .iter()
+        .map(|(b, sent)| {
+            let stalled = (10_000.0..10_300.0).contains(sent);
+            (b.clone(), if stalled { 10_300.0 } else { *sent } + 20.0)
+        })
+        .collect();
+    let mut rx = receiver(pinned(8000, 60));
+    let mut buf = vec![0f32; 80];
+    let mut out = Vec::new();
+    let (mut i, mut target_after) = (0, None);
+    for step in 0..1300 {
+        let t = step as f64 * 10.0;
+        while i < arrivals.len() && arrivals[i].1 <= t {
+            let _ = rx.push(&arrivals[i].0, arrivals[i].1);
+            i += 1;
+        }
+        rx.render(&mut buf, t);
+        out.extend_from_slice(&buf);
+        if t == 10_400.0 {
+            target_after = Some(rx.stats().target_delay_ms);
+        }
+    }
+    let target = target_after.unwrap();
+    let s = rx.stats();
+    assert!(s.packets_late >= 5, "the backlog is dropped as late: {s:?}");
+    // What plays 200 ms after the restart is the stream, bit-exact; how far
+    // its media time lags behind is the delay the spike left: about the
+    // target (which the spike itself raised), not the spike's length on
+    // top of it (before: 0 packets late, the level 300 ms for a 151 ms
+    // target, worked off over seconds by time-stretching).
+    let plain = pcmu_decode(&packets);
+    let at = 10_500 * 8;
+    // (The speech repeats every few seconds: search near the spike.)
+    let from = 9_500 * 8;
+    let pos =
+        find_exact(&plain[from..at], &out[at..at + 400]).expect("plays the stream after the spike");
+    let lag = 10_500.0 - (from + pos) as f64 / 8.0;
+    // 20 ms of it is the path's own delay.
+    assert!(
+        lag <= 20.0 + target + 40.0,
+        "lag {lag} ms, target {target} ms, {s:?}"
+    );
+}
+
 #[test]
 fn late_packet_is_discarded_and_counted() {
     let packets = pcmu_stream(3.0, 20, 1);

@@ -54,6 +54,8 @@
 //!   a delay spike), and it re-buffers — playout restarts at the first
 //!   packet whose offset is at the target, the older backlog being
 //!   dropped as late, so a spike does not leave its length as extra delay.
+//!   That holds whether packets were lost or only held up: a contiguous
+//!   packet whose slot has passed re-buffers too.
 
 /// Tolerance for "the next packet is due": a gap shorter than this (e.g. a
 /// sender whose timestamps step a few ticks more than the audio it sends)
@@ -173,8 +175,12 @@ pub(crate) fn decide(i: &Inputs) -> Op {
             Op::LossSilence
         };
     };
-    if stalled && !n.contiguous {
+    if stalled && (!n.contiguous || n.gap_ms < -DUE_TOLERANCE_MS) {
         // Re-buffer: restart when the next packet is at the target delay.
+        // Also when nothing was lost but the next packet's slot has passed
+        // (a delay spike: the path stalled, then released its backlog at
+        // once): playing the backlog would keep the spike's length as
+        // extra delay, to be removed by time-stretching speech.
         return if ready(&n) {
             Op::Start
         } else {
@@ -309,6 +315,25 @@ mod tests {
         late.offset_ms = 250.0;
         i.next = Some(late);
         assert_eq!(decide(&i), Op::Start);
+        // Stalled with nothing lost (a delay spike): the backlog's first
+        // packet is late, so re-buffer as well rather than play it late.
+        late.contiguous = true;
+        i.next = Some(late);
+        assert_eq!(decide(&i), Op::Start);
+        late.offset_ms = 50.0;
+        i.next = Some(late);
+        assert_eq!(decide(&i), Op::LossSilence);
+        // Not stalled: a late contiguous packet is played (the short
+        // concealment before it becomes delay, removed later).
+        i.conceal_run_ms = 40.0;
+        assert_eq!(decide(&i), Op::Normal);
+        // Stalled, contiguous and not yet due (DTX): wait for the target.
+        i.conceal_run_ms = 100.0;
+        let mut dtx = next(30.0);
+        dtx.contiguous = true;
+        dtx.offset_ms = 20.0;
+        i.next = Some(dtx);
+        assert_eq!(decide(&i), Op::DtxSilence);
         i.next = None;
         i.in_dtx = true;
         assert_eq!(decide(&i), Op::DtxSilence);
