@@ -17,70 +17,18 @@ mod netsim;
 #[path = "../tests/common/alloc_count.rs"]
 mod alloc_count;
 
-use netsim::{Jitter, Loss, NetSim};
-use voxlet::codec::{i16_to_f32, CodecInfo, CodecKind, EncoderSettings, Registry};
-use voxlet::rtp::RtpHeader;
-use voxlet::{Receiver, ReceiverConfig};
+#[path = "../tests/common/bench_stream.rs"]
+mod bench_stream;
 
-static SPEECH_8K: &[u8] = include_bytes!("../tests/fixtures/speech_8k.s16le");
-static SPEECH_16K: &[u8] = include_bytes!("../tests/fixtures/speech_16k.s16le");
-static SPEECH_48K: &[u8] = include_bytes!("../tests/fixtures/speech_48k.s16le");
+use voxlet::codec::CodecKind;
+use voxlet::{Receiver, ReceiverConfig};
 
 const QUANTUM: usize = 128;
 const SECONDS: usize = 60;
 
 /// (name, quanta counted, allocations in render, allocations in push)
 fn case(name: &str, kind: CodecKind, out_rate: u32, out_ch: u16) -> String {
-    let (info, speech, rtpmap) = match kind {
-        CodecKind::Pcmu => (CodecInfo::new(kind, 8000, 1), SPEECH_8K, "PCMU/8000"),
-        CodecKind::G722 => (CodecInfo::new(kind, 8000, 1), SPEECH_16K, "G722/8000"),
-        _ => (
-            CodecInfo::new(kind, 48000, 2).and_then(|i| i.with_channels(1)),
-            SPEECH_48K,
-            "opus/48000/2",
-        ),
-    };
-    let info = info.expect("codec");
-    let speech: Vec<f32> = speech
-        .chunks_exact(2)
-        .map(|b| i16_to_f32(i16::from_le_bytes([b[0], b[1]])))
-        .collect();
-    let mut enc = info
-        .encoder(&EncoderSettings {
-            fec: true,
-            packet_loss_percent: 5,
-            ..EncoderSettings::default()
-        })
-        .expect("encoder");
-    let frames = info.sample_rate as usize / 50;
-    let (mut payload, mut packet) = (vec![0u8; 4000], vec![0u8; 4100]);
-    let packets: Vec<(Vec<u8>, f64)> = (0..SECONDS * 50)
-        .map(|i| {
-            let k = (i * frames) % (speech.len() - frames);
-            let n = enc
-                .encode(&speech[k..k + frames], &mut payload)
-                .expect("encode");
-            let h = RtpHeader {
-                payload_type: 96,
-                sequence: i as u16,
-                timestamp: i as u32 * (info.clock_rate / 50),
-                ssrc: 1,
-                ..RtpHeader::default()
-            };
-            let len = h.write(&payload[..n], &mut packet).expect("rtp");
-            (packet[..len].to_vec(), (i * 20 + 20) as f64)
-        })
-        .collect();
-    let (arrivals, _) = NetSim {
-        seed: 5,
-        loss: Loss::bursty(0.05, 2.0),
-        jitter: Jitter::p95(40.0),
-        reorder: 0.02,
-        ..NetSim::default()
-    }
-    .run(&packets);
-    let mut reg = Registry::empty();
-    reg.insert_rtpmap(96, rtpmap).expect("rtpmap");
+    let bench_stream::Stream { reg, arrivals } = bench_stream::impaired(kind, SECONDS);
     // Construction allocates (everything is sized here): counted to show
     // the counter works.
     let (rx, new_allocs) = alloc_count::counted(|| {

@@ -18,20 +18,16 @@
 //! cargo run --release --example bench_anchors -- OUT_DIR   # writes OUT_DIR/opus_packets.bin, prints JSON
 //! ```
 
+#[path = "../tests/common/bench_stream.rs"]
+mod bench_stream;
 #[path = "../tests/netsim/mod.rs"]
 mod netsim;
 
-use netsim::{Arrival, Jitter, Loss, NetSim};
-use voxlet::codec::{
-    i16_to_f32, CodecInfo, CodecKind, Decoder, Encoder, EncoderSettings, Registry,
-};
+use bench_stream::{pcm, Stream, SPEECH_16K, SPEECH_48K, SPEECH_8K};
+use voxlet::codec::{CodecInfo, CodecKind, Decoder, Encoder, EncoderSettings};
 use voxlet::receiver::ReceiverStats;
-use voxlet::rtp::RtpHeader;
 use voxlet::{Receiver, ReceiverConfig};
 
-static SPEECH_8K: &[u8] = include_bytes!("../tests/fixtures/speech_8k.s16le");
-static SPEECH_16K: &[u8] = include_bytes!("../tests/fixtures/speech_16k.s16le");
-static SPEECH_48K: &[u8] = include_bytes!("../tests/fixtures/speech_48k.s16le");
 static PCMU: &[u8] = include_bytes!("../tests/fixtures/pcmu.raw");
 static PCMA: &[u8] = include_bytes!("../tests/fixtures/pcma.raw");
 static G722: &[u8] = include_bytes!("../tests/fixtures/g722.raw");
@@ -43,13 +39,6 @@ pub const STREAM_S: usize = 60;
 /// G.711 passes go over their input this many times, so one pass is long
 /// enough (~1 ms) for the timer and the JS call overhead not to matter.
 pub const G711_REPS: usize = 20;
-
-fn pcm(bytes: &[u8]) -> Vec<f32> {
-    bytes
-        .chunks_exact(2)
-        .map(|b| i16_to_f32(i16::from_le_bytes([b[0], b[1]])))
-        .collect()
-}
 
 fn info(kind: CodecKind) -> CodecInfo {
     match kind {
@@ -85,61 +74,6 @@ fn parse_script(script: &[u8]) -> Vec<Vec<u8>> {
         s = &s[2 + n..];
     }
     v
-}
-
-/// A receive-path scenario: 60 s of speech in 20 ms RTP packets through
-/// 40 ms (p95) jitter, 5 % bursty loss and 2 % reordering, rendered at
-/// 48 kHz mono in 128-frame quanta (`examples/receiver_bench.rs`'s).
-struct Stream {
-    reg: Registry,
-    arrivals: Vec<Arrival>,
-}
-
-fn stream(kind: CodecKind) -> Stream {
-    let info = info(kind);
-    let (speech, rtpmap) = match kind {
-        CodecKind::Pcmu => (pcm(SPEECH_8K), "PCMU/8000"),
-        CodecKind::G722 => (pcm(SPEECH_16K), "G722/8000"),
-        _ => (pcm(SPEECH_48K), "opus/48000/2"),
-    };
-    let mut enc = info
-        .encoder(&EncoderSettings {
-            fec: true,
-            packet_loss_percent: 5,
-            ..EncoderSettings::default()
-        })
-        .expect("encoder");
-    let frames = info.sample_rate as usize / 50;
-    let ticks = info.clock_rate / 50;
-    let (mut payload, mut packet) = (vec![0u8; 4000], vec![0u8; 4100]);
-    let packets: Vec<(Vec<u8>, f64)> = (0..STREAM_S * 50)
-        .map(|i| {
-            let k = (i * frames) % (speech.len() - frames);
-            let n = enc
-                .encode(&speech[k..k + frames], &mut payload)
-                .expect("encode");
-            let h = RtpHeader {
-                payload_type: 96,
-                sequence: i as u16,
-                timestamp: i as u32 * ticks,
-                ssrc: 1,
-                ..RtpHeader::default()
-            };
-            let len = h.write(&payload[..n], &mut packet).expect("rtp");
-            (packet[..len].to_vec(), (i * 20 + 20) as f64)
-        })
-        .collect();
-    let sim = NetSim {
-        seed: 5,
-        loss: Loss::bursty(0.05, 2.0),
-        jitter: Jitter::p95(40.0),
-        reorder: 0.02,
-        ..NetSim::default()
-    };
-    let (arrivals, _) = sim.run(&packets);
-    let mut reg = Registry::empty();
-    reg.insert_rtpmap(96, rtpmap).expect("rtpmap");
-    Stream { reg, arrivals }
 }
 
 /// Everything one benchmark run needs, prepared before any timing.
@@ -191,7 +125,7 @@ impl Bench {
             bytes: vec![0u8; 4000],
             streams: [CodecKind::Pcmu, CodecKind::G722, CodecKind::Opus]
                 .into_iter()
-                .map(stream)
+                .map(|k| bench_stream::impaired(k, STREAM_S))
                 .collect(),
             block: vec![0f32; QUANTUM],
             sink: 0.0,

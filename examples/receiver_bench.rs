@@ -5,80 +5,23 @@
 //!
 //! `cargo run --release --example receiver_bench`
 
+#[path = "../tests/common/bench_stream.rs"]
+mod bench_stream;
 #[path = "../tests/netsim/mod.rs"]
 mod netsim;
 
 use std::time::Instant;
 
-use netsim::{Jitter, Loss, NetSim};
-use voxlet::codec::{CodecInfo, CodecKind, EncoderSettings, Registry};
-use voxlet::rtp::RtpHeader;
+use bench_stream::{codec, network, packets, pcm, PT};
+use voxlet::codec::{CodecKind, Registry};
 use voxlet::{Receiver, ReceiverConfig};
 
-static SPEECH_8K: &[u8] = include_bytes!("../tests/fixtures/speech_8k.s16le");
-static SPEECH_16K: &[u8] = include_bytes!("../tests/fixtures/speech_16k.s16le");
-static SPEECH_48K: &[u8] = include_bytes!("../tests/fixtures/speech_48k.s16le");
-
-fn pcm(bytes: &[u8]) -> Vec<f32> {
-    bytes
-        .chunks_exact(2)
-        .map(|c| i16::from_le_bytes([c[0], c[1]]) as f32 / 32768.0)
-        .collect()
-}
-
-/// 20 ms packets of looped speech for `seconds`.
-fn stream(info: CodecInfo, pt: u8, speech: &[f32], seconds: usize) -> Vec<(Vec<u8>, f64)> {
-    let mut enc = info
-        .encoder(&EncoderSettings {
-            fec: true,
-            packet_loss_percent: 5,
-            ..EncoderSettings::default()
-        })
-        .expect("encoder");
-    let frames = info.sample_rate as usize / 50;
-    let ticks = info.clock_rate / 50;
-    let mut payload = vec![0u8; 4000];
-    let mut packet = vec![0u8; 4100];
-    (0..seconds * 50)
-        .map(|i| {
-            let k = (i * frames) % (speech.len() - frames);
-            let n = enc
-                .encode(&speech[k..k + frames], &mut payload)
-                .expect("encode");
-            let h = RtpHeader {
-                payload_type: pt,
-                sequence: i as u16,
-                timestamp: i as u32 * ticks,
-                ssrc: 1,
-                ..RtpHeader::default()
-            };
-            let len = h.write(&payload[..n], &mut packet).expect("rtp");
-            (packet[..len].to_vec(), (i * 20 + 20) as f64)
-        })
-        .collect()
-}
-
-fn bench(
-    name: &str,
-    info: CodecInfo,
-    rtpmap: &str,
-    speech: &[f32],
-    rate: u32,
-    ch: u16,
-    block: usize,
-) {
+fn bench(name: &str, kind: CodecKind, rate: u32, ch: u16, block: usize) {
+    let (info, speech, rtpmap) = codec(kind);
     let seconds = 60;
-    let packets = stream(info, 96, speech, seconds);
-    let sim = NetSim {
-        seed: 5,
-        loss: Loss::bursty(0.05, 2.0),
-        jitter: Jitter::p95(40.0),
-        reorder: 0.02,
-        ..NetSim::default()
-    };
-    let (arrivals, _) = sim.run(&packets);
+    let (arrivals, _) = network().run(&packets(info, PT, &pcm(speech), seconds));
     let mut reg = Registry::empty();
-    reg.insert_rtpmap(96, rtpmap).expect("rtpmap");
+    reg.insert_rtpmap(PT, rtpmap).expect("rtpmap");
     let mut best = f64::MAX;
     let mut stats = None;
     for _ in 0..3 {
@@ -118,46 +61,14 @@ fn bench(
 }
 
 fn main() {
-    let s8 = pcm(SPEECH_8K);
-    let s16 = pcm(SPEECH_16K);
-    let s48 = pcm(SPEECH_48K);
-    let pcmu = CodecInfo::new(CodecKind::Pcmu, 8000, 1).expect("pcmu");
-    let g722 = CodecInfo::new(CodecKind::G722, 8000, 1).expect("g722");
-    let opus = CodecInfo::new(CodecKind::Opus, 48000, 2)
-        .and_then(|i| i.with_channels(1))
-        .expect("opus");
     println!("60 s of speech, 20 ms packets, 40 ms jitter (p95), 5% bursty loss, 2% reordering; push + render, best of 3.\n");
     println!(
         "| stream → output | block | speed | per render | concealed | accel / expand samples |"
     );
     println!("|---|---|---|---|---|---|");
-    bench("PCMU → 48 kHz mono", pcmu, "PCMU/8000", &s8, 48000, 1, 128);
-    bench("PCMU → 8 kHz mono", pcmu, "PCMU/8000", &s8, 8000, 1, 160);
-    bench(
-        "G.722 → 44.1 kHz stereo",
-        g722,
-        "G722/8000",
-        &s16,
-        44100,
-        2,
-        128,
-    );
-    bench(
-        "Opus → 48 kHz mono",
-        opus,
-        "opus/48000/2",
-        &s48,
-        48000,
-        1,
-        128,
-    );
-    bench(
-        "Opus → 44.1 kHz stereo",
-        opus,
-        "opus/48000/2",
-        &s48,
-        44100,
-        2,
-        128,
-    );
+    bench("PCMU → 48 kHz mono", CodecKind::Pcmu, 48000, 1, 128);
+    bench("PCMU → 8 kHz mono", CodecKind::Pcmu, 8000, 1, 160);
+    bench("G.722 → 44.1 kHz stereo", CodecKind::G722, 44100, 2, 128);
+    bench("Opus → 48 kHz mono", CodecKind::Opus, 48000, 1, 128);
+    bench("Opus → 44.1 kHz stereo", CodecKind::Opus, 44100, 2, 128);
 }
