@@ -8,25 +8,12 @@ size.json, quality.md, worklet.json (bench/worklet.mjs), rx_stats_native.json.
     python3 bench/report.py OUT_DIR > bench/results.md
 """
 import csv
-import json
-import os
 import sys
 
-d = sys.argv[1]
+from run_dir import RunDir, x
 
-
-def load(name):
-    with open(os.path.join(d, name)) as f:
-        return json.load(f)
-
-
-def text(name):
-    with open(os.path.join(d, name)) as f:
-        return f.read().strip()
-
-
-def x(v):
-    return f"{v:,.0f}×" if v >= 10 else f"{v:.1f}×"
+run = RunDir(sys.argv[1])
+load, text = run.load, run.text
 
 
 def r(a, b):
@@ -35,8 +22,8 @@ def r(a, b):
 
 native, js, ff = load("native.json"), load("js.json"), load("ffmpeg.json")
 wasm, anchors = js["wasm"], js["anchors"]
-codecs_n = {row["codec"]: row for row in csv.DictReader(open(os.path.join(d, "codecs-native.csv")))}
-codecs_w = {row["codec"]: row for row in csv.DictReader(open(os.path.join(d, "codecs-wasm.csv")))}
+codecs_n = {row["codec"]: row for row in csv.DictReader(open(run.file("codecs-native.csv")))}
+codecs_w = {row["codec"]: row for row in csv.DictReader(open(run.file("codecs-wasm.csv")))}
 opus_enc_n = float(codecs_n["Opus 32k VOIP"]["encode_x_realtime"])
 opus_enc_w = float(codecs_w["Opus 32k VOIP"]["encode_x_realtime"])
 amu = anchors["alawmulaw"]

@@ -8,25 +8,12 @@ scripts/bench.sh measured in one run (OUT_DIR, as for bench/report.py):
 The section sits between `<!-- bench:begin -->` and `<!-- bench:end -->`
 in the README; everything else there is hand-written.
 """
-import json
-import os
 import sys
 
-d = sys.argv[1]
+from run_dir import RunDir, x
 
-
-def load(name):
-    with open(os.path.join(d, name)) as f:
-        return json.load(f)
-
-
-def text(name):
-    with open(os.path.join(d, name)) as f:
-        return f.read().strip()
-
-
-def x(v):
-    return f"{v:,.0f}×" if v >= 10 else f"{v:.1f}×"
+run = RunDir(sys.argv[1])
+load, text = run.load, run.text
 
 
 def machine():
