@@ -15,7 +15,11 @@
 //!   `height_ms`; everything sent during the stall is released together at
 //!   its end (a Wi-Fi retry storm or a cellular handover);
 //! - **reordering**: a packet is held back by an extra random delay;
-//! - **duplication**: a second copy arrives a little later.
+//! - **duplication**: a second copy arrives a little later;
+//! - **batched delivery**: with `batch_ms > 0`, whatever would arrive is
+//!   held and released together at the next multiple of `batch_ms` (a
+//!   relay or radio that flushes in bursts: with 20 ms packets and 120 ms,
+//!   six packets arrive together every 120 ms).
 //!
 //! Arrivals come out in arrival order ([`Link::pop_until`] for streaming,
 //! [`NetSim::run`] for a whole list). Everything derives from `seed`.
@@ -154,6 +158,9 @@ pub struct NetSim {
     pub duplicate: f64,
     /// Sender clock error, parts per million (positive: sender fast).
     pub drift_ppm: f64,
+    /// Batched delivery period, ms (0: off): arrivals are held until the
+    /// next multiple of it and released together, in order.
+    pub batch_ms: f64,
 }
 
 impl Default for NetSim {
@@ -168,6 +175,7 @@ impl Default for NetSim {
             reorder_ms: (20.0, 60.0),
             duplicate: 0.0,
             drift_ppm: 0.0,
+            batch_ms: 0.0,
         }
     }
 }
@@ -316,7 +324,9 @@ impl Link {
         if reorder {
             extra += reorder_extra;
         }
-        let arrival_ms = sent_ms + self.cfg.base_delay_ms + extra;
+        let natural_ms = sent_ms + self.cfg.base_delay_ms + extra;
+        let arrival_ms = self.batched(natural_ms);
+        extra += arrival_ms - natural_ms;
         self.push(Arrival {
             bytes: bytes.to_vec(),
             arrival_ms,
@@ -327,7 +337,7 @@ impl Link {
         if dup {
             self.push(Arrival {
                 bytes: bytes.to_vec(),
-                arrival_ms: arrival_ms + dup_extra,
+                arrival_ms: self.batched(natural_ms + dup_extra),
                 index,
                 sent_ms,
                 duplicate: true,
@@ -336,6 +346,16 @@ impl Link {
         Fate::Delivered {
             arrival_ms,
             jitter_ms: extra,
+        }
+    }
+
+    /// `t_ms` rounded up to the next batch release (unchanged when off).
+    fn batched(&self, t_ms: f64) -> f64 {
+        let p = self.cfg.batch_ms;
+        if p > 0.0 {
+            (t_ms / p).ceil() * p
+        } else {
+            t_ms
         }
     }
 
@@ -416,5 +436,26 @@ mod tests {
             .collect();
         let p95 = quantile(&j, 0.95);
         assert!((35.0..70.0).contains(&p95), "{p95}");
+    }
+
+    #[test]
+    fn batched_delivery_releases_groups() {
+        let cfg = NetSim {
+            batch_ms: 120.0,
+            ..NetSim::default()
+        };
+        let pk: Vec<(Vec<u8>, f64)> = (0..600)
+            .map(|i| (vec![i as u8], (i + 1) as f64 * 20.0))
+            .collect();
+        let (a, _) = cfg.run(&pk);
+        assert_eq!(a.len(), 600);
+        assert!(a.iter().all(|x| x.arrival_ms % 120.0 == 0.0));
+        assert!(a.windows(2).all(|w| w[0].index < w[1].index));
+        let mut groups = std::collections::BTreeMap::new();
+        for x in &a {
+            *groups.entry(x.arrival_ms as u64).or_insert(0) += 1;
+        }
+        let n: Vec<i32> = groups.into_values().collect();
+        assert!(n[1..n.len() - 1].iter().all(|n| *n == 6), "{n:?}");
     }
 }
