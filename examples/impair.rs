@@ -2,13 +2,15 @@
 //! voxlet's [`Receiver`], and with a naive baseline (a fixed 60 ms buffer,
 //! lost and late packets replaced by silence). Both see exactly the same
 //! packets at the same times. Used by `bench/pesq/run.py`, which scores the
-//! two WAVs with PESQ.
+//! two WAVs with PESQ; with `--arrivals` it also writes those packets and
+//! times to a file, so other receivers (NetEq, GStreamer) render the same.
 //!
 //! ```text
 //! cargo run --release --example impair -- \
 //!     --input speech_16k.s16le --codec g722 \
 //!     --trace "seed=3 jitter=40 loss=burst:0.05:3" \
-//!     --voxlet out_voxlet.wav --baseline out_baseline.wav
+//!     --voxlet out_voxlet.wav --baseline out_baseline.wav \
+//!     --arrivals out.arrivals
 //! ```
 //!
 //! `--input`: mono 16 kHz signed 16-bit little-endian speech. `--codec`:
@@ -17,7 +19,17 @@
 //! `seed=N`, `base=MS` (default 20), `jitter=P95_MS` (correlated
 //! log-normal, see `tests/netsim`), `loss=random:P` or
 //! `loss=burst:P:MEAN_BURST`, `spikes=PER_S:MS`, `reorder=P`,
-//! `duplicate=P`, `drift=PPM`.
+//! `duplicate=P`, `drift=PPM`, `batch=MS` (arrivals held and released
+//! together at multiples of MS). Two more keys concern the ends, not the
+//! network: `ptime=MS[,MS…]` packet durations, cycled (default 20; e.g.
+//! `60,20` alternates long and short packets), and `render=RATE`: voxlet
+//! renders at RATE in 128-frame blocks (an AudioWorklet at 48 kHz) and its
+//! output is resampled to the codec's output rate for the WAV.
+//!
+//! `--arrivals FILE` writes what arrived, little-endian: the magic
+//! `VXARRIV1`, u32 RTP clock rate, u32 packets sent, f64 media duration
+//! (ms), f64 render end (ms), then per arrival in arrival order f64 arrival
+//! time (ms), u32 length and the RTP packet.
 //! Prints one JSON object: per renderer the mean playout delay (from a
 //! packet's arrival to its first sample playing, WebRTC's
 //! jitterBufferDelay / jitterBufferEmittedCount), the late loss (packets
@@ -29,13 +41,13 @@ mod netsim;
 
 use std::fs;
 
-use netsim::{Jitter, Loss, NetSim, Spikes};
+use netsim::{Arrival, Jitter, Loss, NetSim, Spikes};
 use voxlet::codec::{CodecInfo, CodecKind, EncoderSettings, Registry};
 use voxlet::dsp::Resampler;
 use voxlet::rtp::{RtpHeader, RtpPacket};
 use voxlet::{Receiver, ReceiverConfig};
 
-const PTIME_MS: usize = 20;
+const BLOCK: usize = 128;
 const BASELINE_DELAY_MS: f64 = 60.0;
 const PT: u8 = 96;
 
@@ -45,8 +57,17 @@ fn arg(args: &[String], name: &str) -> Option<String> {
         .and_then(|i| args.get(i + 1).cloned())
 }
 
-fn parse_trace(desc: &str) -> NetSim {
+/// The trace: the network, and the two end-point keys `ptime` and `render`.
+struct Trace {
+    sim: NetSim,
+    ptimes: Vec<usize>,
+    render_rate: Option<u32>,
+}
+
+fn parse_trace(desc: &str) -> Trace {
     let mut sim = NetSim::default();
+    let mut ptimes = vec![20];
+    let mut render_rate = None;
     for kv in desc.split_whitespace() {
         let (k, v) = kv
             .split_once('=')
@@ -77,10 +98,22 @@ fn parse_trace(desc: &str) -> NetSim {
             "reorder" => sim.reorder = f(v),
             "duplicate" => sim.duplicate = f(v),
             "drift" => sim.drift_ppm = f(v),
+            "batch" => sim.batch_ms = f(v),
+            "ptime" => {
+                ptimes = v
+                    .split(',')
+                    .map(|x| x.parse().expect("ptime=MS[,MS…]"))
+                    .collect()
+            }
+            "render" => render_rate = Some(v.parse().expect("render=RATE")),
             _ => panic!("unknown trace key {k}"),
         }
     }
-    sim
+    Trace {
+        sim,
+        ptimes,
+        render_rate,
+    }
 }
 
 fn resample(x: &[f32], from: u32, to: u32) -> Vec<f32> {
@@ -145,8 +178,17 @@ fn codec(name: &str) -> Codec {
     }
 }
 
-/// RTP packets of 20 ms, each sent when its audio is complete.
-fn packetize(c: &Codec, speech16: &[f32]) -> Vec<(Vec<u8>, f64)> {
+/// One sent packet: the RTP bytes, its send time (when its audio is
+/// complete), and where its audio starts and how long it is (ms).
+struct Sent {
+    bytes: Vec<u8>,
+    send_ms: f64,
+    start_ms: usize,
+    ptime_ms: usize,
+}
+
+/// RTP packets of `ptimes` ms (cycled), each sent when its audio is complete.
+fn packetize(c: &Codec, speech16: &[f32], ptimes: &[usize]) -> Vec<Sent> {
     let pcm = resample(speech16, 16000, c.info.sample_rate);
     let mut enc = c
         .info
@@ -157,56 +199,94 @@ fn packetize(c: &Codec, speech16: &[f32]) -> Vec<(Vec<u8>, f64)> {
             ..EncoderSettings::default()
         })
         .expect("encoder");
-    let frames = c.info.sample_rate as usize * PTIME_MS / 1000;
-    let ticks = c.info.clock_rate as usize * PTIME_MS / 1000;
+    let per_ms = |rate: u32, ms: usize| rate as usize * ms / 1000;
     let mut payload = vec![0u8; 8000];
     let mut packet = vec![0u8; 8100];
-    pcm.chunks_exact(frames)
-        .enumerate()
-        .map(|(i, f)| {
-            let n = enc.encode(f, &mut payload).expect("encode");
-            let h = RtpHeader {
-                payload_type: PT,
-                sequence: (i as u16).wrapping_add(60000),
-                timestamp: (i * ticks) as u32,
-                ssrc: 0x1234,
-                marker: i == 0,
-                ..RtpHeader::default()
-            };
-            let len = h.write(&payload[..n], &mut packet).expect("rtp");
-            (packet[..len].to_vec(), ((i + 1) * PTIME_MS) as f64)
-        })
-        .collect()
+    let mut out = Vec::new();
+    let mut start_ms = 0;
+    for i in 0.. {
+        let ptime_ms = ptimes[i % ptimes.len()];
+        let from = per_ms(c.info.sample_rate, start_ms);
+        let to = per_ms(c.info.sample_rate, start_ms + ptime_ms);
+        let Some(f) = pcm.get(from..to) else { break };
+        let n = enc.encode(f, &mut payload).expect("encode");
+        let h = RtpHeader {
+            payload_type: PT,
+            sequence: (i as u16).wrapping_add(60000),
+            timestamp: per_ms(c.info.clock_rate, start_ms) as u32,
+            ssrc: 0x1234,
+            marker: i == 0,
+            ..RtpHeader::default()
+        };
+        let len = h.write(&payload[..n], &mut packet).expect("rtp");
+        out.push(Sent {
+            bytes: packet[..len].to_vec(),
+            send_ms: (start_ms + ptime_ms) as f64,
+            start_ms,
+            ptime_ms,
+        });
+        start_ms += ptime_ms;
+    }
+    out
+}
+
+fn write_arrivals(
+    path: &str,
+    c: &Codec,
+    sent: usize,
+    duration_ms: f64,
+    end_ms: f64,
+    arrivals: &[Arrival],
+) {
+    let mut b = Vec::new();
+    b.extend_from_slice(b"VXARRIV1");
+    b.extend_from_slice(&c.info.clock_rate.to_le_bytes());
+    b.extend_from_slice(&(sent as u32).to_le_bytes());
+    b.extend_from_slice(&duration_ms.to_le_bytes());
+    b.extend_from_slice(&end_ms.to_le_bytes());
+    for a in arrivals {
+        b.extend_from_slice(&a.arrival_ms.to_le_bytes());
+        b.extend_from_slice(&(a.bytes.len() as u32).to_le_bytes());
+        b.extend_from_slice(&a.bytes);
+    }
+    fs::write(path, b).expect("write arrivals");
 }
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let input = arg(&args, "--input").unwrap_or_else(|| "tests/fixtures/speech_16k.s16le".into());
     let c = codec(&arg(&args, "--codec").unwrap_or_else(|| "g722".into()));
-    let sim = parse_trace(&arg(&args, "--trace").unwrap_or_default());
+    let trace = parse_trace(&arg(&args, "--trace").unwrap_or_default());
     let raw = fs::read(&input).expect("read input");
     let speech: Vec<f32> = raw
         .chunks_exact(2)
         .map(|b| i16::from_le_bytes([b[0], b[1]]) as f32 / 32768.0)
         .collect();
-    let packets = packetize(&c, &speech);
-    let (arrivals, _) = sim.run(&packets);
+    let packets = packetize(&c, &speech, &trace.ptimes);
+    let to_send: Vec<(Vec<u8>, f64)> = packets
+        .iter()
+        .map(|p| (p.bytes.clone(), p.send_ms))
+        .collect();
+    let (arrivals, _) = trace.sim.run(&to_send);
     let duration_ms = speech.len() as f64 / 16.0;
     let end_ms = duration_ms + 1000.0;
+    if let Some(p) = arg(&args, "--arrivals") {
+        write_arrivals(&p, &c, packets.len(), duration_ms, end_ms, &arrivals);
+    }
 
     // --- voxlet -------------------------------------------------------
     let mut reg = Registry::empty();
     reg.insert_rtpmap(PT, c.rtpmap).expect("rtpmap");
+    let render_rate = trace.render_rate.unwrap_or(c.out_rate);
     let mut rx = Receiver::new(ReceiverConfig {
         registry: reg,
-        output_rate: c.out_rate,
+        output_rate: render_rate,
         output_channels: 1,
         ..ReceiverConfig::default()
     })
     .expect("receiver");
-    let block = 128;
     let mut out = Vec::new();
-    let mut buf = vec![0f32; block];
+    let mut buf = vec![0f32; BLOCK];
     let (mut i, mut n, mut t) = (0, 0u64, 0.0);
     // Stats as of the last block with decoded audio: the concealment after
     // the stream ended is not part of the scenario.
@@ -221,24 +301,25 @@ fn main() {
             s = *rx.stats();
         }
         out.extend_from_slice(&buf);
-        n += block as u64;
-        t = n as f64 * 1000.0 / c.out_rate as f64;
+        n += BLOCK as u64;
+        t = n as f64 * 1000.0 / render_rate as f64;
     }
     let v_delay = s.jitter_buffer_delay / s.jitter_buffer_emitted_count.max(1) as f64 * 1000.0;
     let v_late = s.packets_late as f64 / s.packets_received.max(1) as f64;
     let v_conc = s.concealed_samples as f64 / s.total_samples_received.max(1) as f64;
     if let Some(p) = arg(&args, "--voxlet") {
-        write_wav(&p, c.out_rate, &out);
+        write_wav(&p, c.out_rate, &resample(&out, render_rate, c.out_rate));
     }
 
     // --- baseline: fixed 60 ms after the first arrival, zero-filled -----
     let rate = c.info.sample_rate;
-    let frames = rate as usize * PTIME_MS / 1000;
+    let frames = |ms: usize| rate as usize * ms / 1000;
     let mut dec = c.info.decoder().expect("decoder");
     let mut dbuf = vec![0f32; dec.max_frames()];
     let t0 = arrivals.first().map_or(0.0, |a| a.arrival_ms);
     let lead = ((t0 + BASELINE_DELAY_MS) * rate as f64 / 1000.0) as usize;
-    let mut timeline = vec![0f32; lead + packets.len() * frames];
+    let media_ms = packets.last().map_or(0, |p| p.start_ms + p.ptime_ms);
+    let mut timeline = vec![0f32; lead + frames(media_ms)];
     let mut played = vec![false; packets.len()];
     let (mut delay_sum, mut late, mut received) = (0.0, 0u64, 0u64);
     let mut seen = std::collections::HashSet::new();
@@ -248,30 +329,36 @@ fn main() {
         }
         received += 1;
         let k = a.index as usize;
-        let play_ms = t0 + BASELINE_DELAY_MS + (k * PTIME_MS) as f64;
+        let play_ms = t0 + BASELINE_DELAY_MS + packets[k].start_ms as f64;
         if a.arrival_ms > play_ms {
             late += 1;
             continue;
         }
         played[k] = true;
-        delay_sum += play_ms - a.arrival_ms;
+        // Weighted by duration, like jitterBufferDelay (per sample).
+        delay_sum += (play_ms - a.arrival_ms) * packets[k].ptime_ms as f64;
     }
     // Decode in order what is played (a naive receiver: lost or late
     // packets are skipped and left silent).
-    for (k, (p, _)) in packets.iter().enumerate() {
+    for (k, p) in packets.iter().enumerate() {
         if !played[k] {
             continue;
         }
-        let payload = RtpPacket::parse(p).expect("rtp").payload();
+        let payload = RtpPacket::parse(&p.bytes).expect("rtp").payload();
         let got = dec.decode(payload, &mut dbuf).expect("decode");
-        let at = lead + k * frames;
-        timeline[at..at + got.min(frames)].copy_from_slice(&dbuf[..got.min(frames)]);
+        let (at, len) = (lead + frames(p.start_ms), got.min(frames(p.ptime_ms)));
+        timeline[at..at + len].copy_from_slice(&dbuf[..len]);
     }
     let base = resample(&timeline, rate, c.out_rate);
-    let n_played = played.iter().filter(|p| **p).count();
-    let b_delay = delay_sum / n_played.max(1) as f64;
+    let played_ms: usize = packets
+        .iter()
+        .zip(&played)
+        .filter(|(_, p)| **p)
+        .map(|(p, _)| p.ptime_ms)
+        .sum();
+    let b_delay = delay_sum / played_ms.max(1) as f64;
     let b_late = late as f64 / received.max(1) as f64;
-    let b_conc = 1.0 - n_played as f64 / packets.len() as f64;
+    let b_conc = 1.0 - played_ms as f64 / media_ms.max(1) as f64;
     if let Some(p) = arg(&args, "--baseline") {
         write_wav(&p, c.out_rate, &base);
     }
