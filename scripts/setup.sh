@@ -15,6 +15,13 @@ SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
 # ffmpeg/espeak-ng/sox: fixtures and reference peers; chromium(+driver):
 # browser tests; wabt: wasm inspection in tests.
 APT_PKGS=(clang-19 llvm-19 lld-19 cmake pkg-config ffmpeg espeak-ng sox chromium chromium-driver wabt python3-venv)
+# Real receivers for bench/pesq (same arrivals as voxlet): libwebrtc's NetEq
+# (libtgowt-dev, static, + its absl and opus) and GStreamer's rtpjitterbuffer
+# driven from python3 on a GstCheck test clock (gir1.2-gstreamer-1.0 has the
+# Gst/GstCheck typelibs, gir1.2-gst-plugins-base-1.0 GstApp/GstAudio).
+APT_PKGS+=(g++ libtgowt-dev libabsl-dev libopus-dev gstreamer1.0-tools gstreamer1.0-plugins-base
+  gstreamer1.0-plugins-good gstreamer1.0-libav python3-gst-1.0 gir1.2-gstreamer-1.0
+  gir1.2-gst-plugins-base-1.0)
 missing=()
 for p in "${APT_PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
