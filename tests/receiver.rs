@@ -188,6 +188,79 @@ fn clean_network_opus_is_bit_exact() {
     clean_exact(OPUS, 111, "opus/48000/2", 48000, 128);
 }
 
+/// A clean stream (constant 20 ms path delay) with the default config:
+/// whether the caller pushes the first packets before its first `render`
+/// (the README quickstart) or renders from t = 0, and whatever its block
+/// size, the output is the plain decode, bit for bit, starting the initial
+/// delay after the first packet arrived, with nothing time-stretched.
+/// (Before: pushing first left the delay model seeded for a render block of
+/// 0 ms, and the first seconds were accelerated by 81–193 samples.)
+fn clean_default_config(file: &[u8], pt: u8, rtpmap: &str, rate: u32) {
+    let pk = capture(file);
+    let info = voxlet::codec::parse_rtpmap(rtpmap).unwrap();
+    let info = if info.kind == CodecKind::Opus {
+        info.with_channels(1).unwrap()
+    } else {
+        info
+    };
+    let reference = plain_decode(info.decoder().unwrap().as_mut(), &pk);
+    let arrivals: Vec<_> = pk.iter().map(|(b, t)| (b.clone(), t + 20.0)).collect();
+    let end = arrivals.last().unwrap().1 + 500.0;
+    for block in [rate as usize / 100, 128] {
+        for push_first in [false, true] {
+            let mut rx = receiver(config(registry(pt, rtpmap), rate, 1));
+            let mut buf = vec![0f32; block];
+            let mut out = Vec::new();
+            // Push-first: the first render comes a few packets in.
+            let t0 = if push_first { arrivals[1].1 } else { 0.0 };
+            let (mut i, mut n) = (0, 0u64);
+            let mut t = t0;
+            while t < end {
+                while i < arrivals.len() && arrivals[i].1 <= t {
+                    rx.push(&arrivals[i].0, arrivals[i].1).unwrap();
+                    i += 1;
+                }
+                rx.render(&mut buf, t);
+                out.extend_from_slice(&buf);
+                n += block as u64;
+                t = t0 + n as f64 * 1000.0 / rate as f64;
+            }
+            let s = rx.stats();
+            let case = format!("{rtpmap} block {block} push_first {push_first}");
+            assert_eq!(s.removed_samples_for_acceleration, 0, "{case}: {s:?}");
+            assert_eq!(s.inserted_samples_for_deceleration, 0, "{case}: {s:?}");
+            assert_eq!(s.concealment_events, 1, "{case}: only after the end");
+            let k = find_exact(&out, &reference)
+                .unwrap_or_else(|| panic!("{case}: plain decode not in the output"));
+            // The first sample plays `initial_delay_ms` after it could
+            // have arrived: the initial delay minus the 20 ms packet
+            // duration after the first packet arrived, to within a block.
+            let start = t0 + k as f64 * 1000.0 / rate as f64 - arrivals[0].1;
+            let block_ms = block as f64 * 1000.0 / rate as f64;
+            let wait = f64::from(ReceiverConfig::default().initial_delay_ms) - 20.0;
+            assert!(
+                (wait - block_ms..=wait + block_ms).contains(&start),
+                "{case}: first sample played {start} ms after arrival"
+            );
+        }
+    }
+}
+
+#[test]
+fn clean_stream_is_exact_whatever_the_first_call_pcmu() {
+    clean_default_config(PCMU, 0, "PCMU/8000", 8000);
+}
+
+#[test]
+fn clean_stream_is_exact_whatever_the_first_call_g722() {
+    clean_default_config(G722, 9, "G722/8000", 16000);
+}
+
+#[test]
+fn clean_stream_is_exact_whatever_the_first_call_opus() {
+    clean_default_config(OPUS, 111, "opus/48000/2", 48000);
+}
+
 /// Where `needle` occurs in `hay` within `tol` per sample.
 fn find_close(hay: &[f32], needle: &[f32], tol: f32) -> Option<usize> {
     (0..hay.len().saturating_sub(needle.len()) + 1).find(|&k| {
@@ -373,7 +446,9 @@ fn reorder_and_duplicates_do_not_change_the_audio() {
         .filter(|w| w[1].index < w[0].index)
         .count();
     assert!(dups > 10 && reordered > 10, "{dups} {reordered}");
-    let (rx, out, _, _) = simulate(pinned(8000, 80), sim, &packets, 80, 400.0);
+    // Reordered by up to 45 ms: 65 ms for a 20 ms packet, plus the 20 ms
+    // margin of 10 ms blocks.
+    let (rx, out, _, _) = simulate(pinned(8000, 90), sim, &packets, 80, 400.0);
     let s = rx.stats();
     assert_eq!(s.packets_duplicated, dups);
     assert_eq!(s.packets_received, packets.len() as u64 + dups);
@@ -406,10 +481,11 @@ fn delay_spike_backlog_is_dropped_not_played_late() {
             (b.clone(), if stalled { 10_300.0 } else { *sent } + 20.0)
         })
         .collect();
+    // Starts at 60 ms (min = initial); the spike itself raises the target.
     let mut rx = receiver(pinned(8000, 60));
     let mut buf = vec![0f32; 80];
     let mut out = Vec::new();
-    let (mut i, mut target_after) = (0, None);
+    let (mut i, mut target_after, mut inserted_before) = (0, None, 0);
     for step in 0..1300 {
         let t = step as f64 * 10.0;
         while i < arrivals.len() && arrivals[i].1 <= t {
@@ -418,6 +494,9 @@ fn delay_spike_backlog_is_dropped_not_played_late() {
         }
         rx.render(&mut buf, t);
         out.extend_from_slice(&buf);
+        if t == 10_290.0 {
+            inserted_before = rx.stats().inserted_samples_for_deceleration;
+        }
         if t == 10_400.0 {
             target_after = Some(rx.stats().target_delay_ms);
         }
@@ -425,11 +504,18 @@ fn delay_spike_backlog_is_dropped_not_played_late() {
     let target = target_after.unwrap();
     let s = rx.stats();
     assert!(s.packets_late >= 5, "the backlog is dropped as late: {s:?}");
+    // The restart begins a new timeline: no expansion to catch up with
+    // the playout offset from before the spike.
+    assert_eq!(
+        s.inserted_samples_for_deceleration, inserted_before,
+        "{s:?}"
+    );
     // What plays 200 ms after the restart is the stream, bit-exact; how far
     // its media time lags behind is the delay the spike left: about the
     // target (which the spike itself raised), not the spike's length on
     // top of it (before: 0 packets late, the level 300 ms for a 151 ms
-    // target, worked off over seconds by time-stretching).
+    // target, worked off over seconds by time-stretching). Measured: 180 ms
+    // for a 131 ms target.
     let plain = pcmu_decode(&packets);
     let at = 10_500 * 8;
     // (The speech repeats every few seconds: search near the spike.)
@@ -660,31 +746,20 @@ fn packet_duration_change_mid_stream() {
             seq += 1;
         }
     }
-    // The target follows the packet duration: a 40 ms packet's first
-    // sample was captured 40 ms before it could be sent, so it needs 20 ms
-    // more buffer than a 20 ms one (and a 10 ms one 10 ms less). The delay
-    // is moved by time-stretching, nothing is concealed or dropped, and the
-    // audio between the adjustments is the plain decode.
+    // The delay counts a packet's audio from its first sample: a 40 ms
+    // packet, sent when its audio is complete, needs 40 ms of it, which the
+    // pinned 60 ms covers (as it covers 20 and 10 ms packets). Nothing is
+    // time-stretched, concealed or dropped when the duration changes: the
+    // output is the plain decode, bit for bit. (When the target followed the
+    // last packet's duration instead, each change was time-stretched.)
     let (rx, out, _, _) = simulate(pinned(8000, 60), NetSim::default(), &packets, 80, 300.0);
     let s = rx.stats();
     assert_eq!((s.packets_discarded, s.packets_late), (0, 0), "{s:?}");
     let reference = pcmu_decode(&packets);
-    // 0–0.75 s (20 ms packets; the target moves when the first 40 ms
-    // packet arrives, at 1 s) is intact; after that every 50 ms chunk of
-    // the plain decode that no time-stretch splice touched is found as is.
-    assert!(find_exact(&out, &reference[..6000]).is_some(), "{s:?}");
-    let chunks: Vec<_> = reference[6000..].chunks_exact(400).collect();
-    let intact = chunks
-        .iter()
-        .filter(|c| find_exact(&out, c).is_some())
-        .count();
-    assert!(
-        intact * 10 >= chunks.len() * 9,
-        "{intact}/{} chunks intact; {s:?}",
-        chunks.len()
-    );
-    assert!(s.inserted_samples_for_deceleration > 0, "{s:?}");
-    assert_eq!(rx.stats().concealment_events, 1);
+    assert!(find_exact(&out, &reference).is_some(), "{s:?}");
+    assert_eq!(s.inserted_samples_for_deceleration, 0, "{s:?}");
+    assert_eq!(s.removed_samples_for_acceleration, 0, "{s:?}");
+    assert_eq!(s.concealment_events, 1);
 }
 
 #[test]
@@ -1268,6 +1343,12 @@ fn explore_jitter() {
 /// One 128-frame render quantum at 48 kHz, ms.
 const QUANTUM_MS: f64 = 128.0 / 48.0;
 
+/// How long the first of a clean stream's 20 ms packets waits with the
+/// default config: the initial delay counts its audio from its first sample.
+fn initial_wait_ms() -> f64 {
+    f64::from(ReceiverConfig::default().initial_delay_ms) - 20.0
+}
+
 /// A loopback path as a browser worklet sees it: 20 ms base delay plus
 /// uniform jitter in `[-jitter_ms, +jitter_ms]` (seeded), then delivered at
 /// the next 128-frame render quantum boundary (the worklet only sees the
@@ -1351,9 +1432,12 @@ fn check_worklet_clean(file: &[u8], pt: u8, rtpmap: &str) {
             total <= 720,
             "{rtpmap} ±{jitter} seed {seed}: stretched {total}"
         );
-        // The first packet plays at the initial delay (60 ms), within a quantum.
+        // The first packet plays at the initial delay (the 20 ms of its
+        // own audio included), within a quantum; earlier by as much as it
+        // came later than the fastest packet after it (the delay counts
+        // from the fastest path).
         assert!(
-            (start - 60.0).abs() <= QUANTUM_MS,
+            (start - initial_wait_ms()).abs() <= QUANTUM_MS + 2.0 * jitter,
             "{rtpmap} ±{jitter} seed {seed}: first packet played {start} ms after it arrived"
         );
         assert_eq!(s.packets_late, 0, "{rtpmap}");
@@ -1381,12 +1465,18 @@ fn worklet_quantised_long_call_does_not_stretch() {
         s.target_delay_ms
     );
     assert_eq!(after, 0, "{s:?}");
-    assert!((start - 60.0).abs() <= QUANTUM_MS, "start {start}");
+    assert!(
+        (start - initial_wait_ms()).abs() <= QUANTUM_MS,
+        "start {start}"
+    );
 }
 
 /// `jitter_buffer_target_delay` and `jitter_buffer_delay` are both arrival
 /// → playout (WebRTC): on a jittery lossy path the mean delay is the mean
-/// target, give or take what the controller lags.
+/// target, give or take what the controller lags. It lags above the target
+/// more than below: the delay a late packet adds (its slot concealed, then
+/// it plays) is removed only in a pause, and a pause in speech comes every
+/// few seconds.
 #[test]
 fn jitter_buffer_delay_meets_its_target() {
     for (seed, loss) in [(40, 0.0), (41, 0.08), (42, 0.08)] {
@@ -1410,7 +1500,7 @@ fn jitter_buffer_delay_meets_its_target() {
         let minimum = s.jitter_buffer_minimum_delay / n * 1000.0;
         println!("seed {seed} loss {loss}: delay {delay:.1} target {target:.1} minimum {minimum:.1} controller target {:.1}", s.target_delay_ms);
         assert!(
-            (delay - target).abs() <= 10.0,
+            (-5.0..=15.0).contains(&(delay - target)),
             "seed {seed}: mean delay {delay:.1} ms vs mean target {target:.1} ms"
         );
         assert!(minimum <= target + 0.5, "{minimum} > {target}");

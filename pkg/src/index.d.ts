@@ -26,12 +26,17 @@ export function compileWasm(url?: string | URL): Promise<WebAssembly.Module>;
 /** Whether this page can use SharedArrayBuffer rings (cross-origin isolated). */
 export function canUseSharedRings(): boolean;
 
+/**
+ * Delays count a packet's audio from its first sample: with 20 ms packets,
+ * a 50 ms delay makes a packet that crossed the network at its fastest wait
+ * 30 ms after arriving. One delay then suits any packet duration.
+ */
 export interface JitterOptions {
   /** Lowest target delay, ms (default 20). */
   minDelayMs?: number;
   /** Highest target delay, ms (default 500). */
   maxDelayMs?: number;
-  /** Target delay before jitter is measured, ms (default 60). */
+  /** Target delay before jitter is measured, ms (default 50); also the floor of the adaptive target. */
   initialDelayMs?: number;
   /** Concealment before going silent and re-buffering, ms (default 100). */
   maxConcealMs?: number;

@@ -41,7 +41,8 @@
 //!   packets (at least 60 ms; a burst after a network stall, a flood), drop the oldest packets down
 //!   to the target rather than play seconds of backlog.
 //! - **Gap before the next packet**, with the sequence numbers contiguous
-//!   (nothing lost: DTX, or telephone-events in between): comfort silence;
+//!   (nothing lost: DTX, or telephone-events in between; unless the
+//!   stream stalled, see *Loss*): comfort silence;
 //!   the next talkspurt starts as soon as its first packet's offset reaches
 //!   the target, which is how the delay follows the target across
 //!   silences without stretching speech.
@@ -55,7 +56,8 @@
 //!   packet whose offset is at the target, the older backlog being
 //!   dropped as late, so a spike does not leave its length as extra delay.
 //!   That holds whether packets were lost or only held up: a contiguous
-//!   packet whose slot has passed re-buffers too.
+//!   packet whose whole slot has passed re-buffers too. A backlog beyond
+//!   the flush limit is flushed first.
 
 /// Tolerance for "the next packet is due": a gap shorter than this (e.g. a
 /// sender whose timestamps step a few ticks more than the audio it sends)
@@ -90,6 +92,12 @@ pub(crate) struct Next {
     pub fec: bool,
     /// Its playout offset if it started playing now, ms.
     pub offset_ms: f64,
+    /// The offset below which it would not (re)start a timeline: its own
+    /// need plus the target's margin. Usually below the target; not for
+    /// a long packet of a sender that sends ahead (ffmpeg's 182.5 ms G.711
+    /// payloads): starting it at the target would leave no margin for the
+    /// next one, whose need the first packets do not yet show.
+    pub start_min_ms: f64,
 }
 
 /// The decision's inputs.
@@ -158,7 +166,7 @@ pub(crate) fn limits(target_ms: f64) -> (f64, f64) {
 
 /// The decision.
 pub(crate) fn decide(i: &Inputs) -> Op {
-    let ready = |n: &Next| n.offset_ms >= i.target_ms;
+    let ready = |n: &Next| n.offset_ms >= i.target_ms.max(n.start_min_ms);
     if !i.playing {
         return match i.next {
             Some(n) if ready(&n) => Op::Start,
@@ -175,12 +183,23 @@ pub(crate) fn decide(i: &Inputs) -> Op {
             Op::LossSilence
         };
     };
-    if stalled && (!n.contiguous || n.gap_ms < -DUE_TOLERANCE_MS) {
+    // The buffered audio is the offset plus up to two packets (the one due
+    // and the one arriving; 60 ms at least, for a stream whose packets
+    // just got shorter): beyond that over the maximum, flush. Checked
+    // before re-buffering too: after a stall longer than the 2 s window of
+    // the relative delay, a backlog all looks unqueued and would wait.
+    let flood = i.level_ms > i.max_delay_ms + (2.0 * n.dur_ms).max(60.0);
+    if n.gap_ms <= DUE_TOLERANCE_MS && flood {
+        return Op::Flush;
+    }
+    if stalled && (!n.contiguous || n.gap_ms <= -n.dur_ms) {
         // Re-buffer: restart when the next packet is at the target delay.
-        // Also when nothing was lost but the next packet's slot has passed
-        // (a delay spike: the path stalled, then released its backlog at
-        // once): playing the backlog would keep the spike's length as
-        // extra delay, to be removed by time-stretching speech.
+        // Also when nothing was lost but the next packet's whole slot has
+        // passed (a delay spike: the path stalled, then released its
+        // backlog at once): playing the backlog would keep the spike's
+        // length as extra delay, to be removed by time-stretching speech.
+        // A packet only partly late (a talkspurt's first packet after a
+        // pause sent without DTX) is played as usual.
         return if ready(&n) {
             Op::Start
         } else {
@@ -188,12 +207,6 @@ pub(crate) fn decide(i: &Inputs) -> Op {
         };
     }
     if n.gap_ms <= DUE_TOLERANCE_MS {
-        // The buffered audio is the offset plus up to two packets (the
-        // one due and the one arriving; 60 ms at least, for a stream whose
-        // packets just got shorter): beyond that over the maximum, flush.
-        if i.level_ms > i.max_delay_ms + (2.0 * n.dur_ms).max(60.0) {
-            return Op::Flush;
-        }
         let Some(offset) = i.offset_ms else {
             return Op::Normal;
         };
@@ -231,6 +244,7 @@ mod tests {
             contiguous: false,
             fec: false,
             offset_ms: 0.0,
+            start_min_ms: 0.0,
         }
     }
 
@@ -323,6 +337,17 @@ mod tests {
         late.offset_ms = 50.0;
         i.next = Some(late);
         assert_eq!(decide(&i), Op::LossSilence);
+        // ... but a packet only partly behind (its slot not yet over) plays.
+        let mut onset = next(-10.0);
+        onset.contiguous = true;
+        i.next = Some(onset);
+        assert_eq!(decide(&i), Op::Normal);
+        // A backlog over the flush limit is flushed even while stalled
+        // (its offsets may all look unqueued after a long stall).
+        i.next = Some(late);
+        i.level_ms = 600.0;
+        assert_eq!(decide(&i), Op::Flush);
+        i.level_ms = 60.0;
         // Not stalled: a late contiguous packet is played (the short
         // concealment before it becomes delay, removed later).
         i.conceal_run_ms = 40.0;

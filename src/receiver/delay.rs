@@ -2,18 +2,30 @@
 //! how late packets arrive; and the filtered buffer level it is compared to.
 //!
 //! Model (WebRTC NetEq's `DelayManager` since 2020, "relative arrival
-//! delay"): for every packet, `d = arrival − send time`, where the send time
-//! is the RTP timestamp of the end of its audio in ms (the sender's media
-//! clock; the unknown offset between the clocks cancels; using the end
-//! keeps a change of packet duration from looking like jitter). The smallest `d` over the last 2 s is the
-//! delay of a packet that crossed the network with no queueing; a packet's
-//! *relative delay* is how much later than that it came. A histogram of
-//! relative delays (1 ms buckets, exponential forgetting) gives its 95th
-//! percentile `q`; the target delay is `q + packet duration`, bounded by the
-//! configured `[min_delay, max_delay]`. Why the packet duration: the level
-//! the target is compared with counts the whole next packet, so a level of
-//! `q + duration` means the next packet's first sample plays `q` ms after a
-//! packet with no queueing delay would have arrived.
+//! delay", made consistent for packets of different durations): for every
+//! packet, `d = arrival − send time`, where the send time is the RTP
+//! timestamp of the *end* of its audio in ms (the sender's media clock; the
+//! unknown offset between the clocks cancels; a packet cannot be sent
+//! before its audio is complete). The smallest `d` over the last 2 s is the
+//! delay of a packet that crossed the network with no queueing. A packet's
+//! *need* is how long after the start of its audio (plus that smallest
+//! delay) it arrived: its relative delay `d − min` plus its own duration.
+//! Its first sample cannot play earlier. A histogram of needs (1 ms
+//! buckets, exponential forgetting) gives their 95th percentile; the target
+//! delay is that plus the render block and one decision step (10 ms: a
+//! packet missing when its step is decided is concealed for the step),
+//! bounded by the configured
+//! `[min_delay, max_delay]`. The playout offset the target is compared
+//! with is measured the same way: when a packet's first sample plays,
+//! after the start of its audio plus the smallest delay.
+//!
+//! Why the need and not the relative delay plus "the" packet duration
+//! (NetEq): a sender whose packets alternate in length (ffmpeg's RTP muxer
+//! sends G.711 as 182.5 ms and 73.5 ms payloads, back to back) has no one
+//! packet duration. With the last packet's, the target jumped by 109 ms
+//! from packet to packet, and half the packets were compared against the
+//! wrong one: playout was accelerated below what the long packets need.
+//! For a stream of equal packets the two are the same.
 //!
 //! The caller adds its render block duration ([`DelayManager::set_block_ms`]):
 //! a block is decided at its start, so a packet must be there up to one
@@ -44,10 +56,20 @@ const MIN_WINDOW_MS: f64 = 2000.0;
 const WINDOW: usize = 512;
 /// Most histogram buckets (bucket width grows for very large max delays).
 const MAX_BUCKETS: usize = 4000;
+/// The receiver decides in steps of up to this much audio (a packet
+/// missing when its step is decided is concealed for that step even if it
+/// arrives a moment later), so a packet must be there this much earlier.
+pub(crate) const DECISION_MS: f64 = 10.0;
+/// The reorder optimizer's price of late loss: 1 % of the packets is
+/// worth this much delay, ms (NetEq's `ms_per_loss_percent`).
+const REORDER_MS_PER_LOSS_PERCENT: f64 = 20.0;
+/// Forgetting factor of the reordered-packet histogram (NetEq's: a memory
+/// of about 1,400 packets, reordering being rarer than jitter).
+const REORDER_FORGET: f64 = 0.9993;
+/// Packets between two runs of the reorder optimizer.
+const OPT_EVERY: u32 = 8;
 /// Weight of the seeded prior, in packets.
 const PRIOR_PACKETS: f64 = 20.0;
-/// Packet duration assumed before the first packet, ms.
-const DEFAULT_PACKET_MS: f64 = 20.0;
 
 /// Delay estimation for one stream.
 #[derive(Clone, Debug)]
@@ -65,10 +87,30 @@ pub(crate) struct DelayManager {
     win: [(f64, f64); WINDOW],
     whead: usize,
     wlen: usize,
-    packet_ms: f64,
     block_ms: f64,
     initial_ms: f64,
-    packets: u64,
+    /// The prior: the target it stands for, its bucket and its mass (in
+    /// the histogram's unnormalised units). It is placed at the need
+    /// `target − block`, so when the block changes it is moved to keep
+    /// standing for the same target.
+    prior_target_ms: f64,
+    prior_bucket: usize,
+    prior_mass: f64,
+    /// The reorder optimizer's delay (see [`DelayManager::update_optimal`]), ms.
+    opt_ms: f64,
+    /// Packets since `opt_ms` was computed.
+    since_opt: u32,
+    /// Histogram of reordered packets' needs (in-order packets count as
+    /// 0), unnormalised like `hist`, with a longer memory.
+    ro_hist: Vec<f64>,
+    ro_total: f64,
+    ro_inc: f64,
+    /// Latest end of audio seen (a packet ending before it is reordered).
+    max_end_ms: f64,
+    /// Arrival of the first packet since the window was reset.
+    first_arrival_ms: Option<f64>,
+    /// Part of a bucket the histogram still has to be shifted up by.
+    shift_carry_ms: f64,
 }
 
 impl DelayManager {
@@ -88,40 +130,171 @@ impl DelayManager {
             win: [(0.0, 0.0); WINDOW],
             whead: 0,
             wlen: 0,
-            packet_ms: DEFAULT_PACKET_MS,
             block_ms: 0.0,
             initial_ms,
-            packets: 0,
+            prior_target_ms: initial_ms,
+            prior_bucket: 0,
+            prior_mass: 0.0,
+            opt_ms: 0.0,
+            since_opt: 0,
+            ro_hist: vec![0.0; buckets],
+            ro_total: 0.0,
+            ro_inc: 1.0,
+            max_end_ms: f64::NEG_INFINITY,
+            first_arrival_ms: None,
+            shift_carry_ms: 0.0,
         };
-        dm.seed(initial_ms);
+        // No prior: the initial delay is the target's floor anyway, and
+        // the first packets' needs must count at once (a sender whose
+        // packets need more than the initial delay shows it with its
+        // first packets, and the target must say so before the next ones).
+        dm.seed_weighted(initial_ms, 0.0);
         dm
     }
 
-    /// Restarts the histogram with its weight on the relative delay that
-    /// gives `target_ms`: the prior the next packets move it away from. It
-    /// weighs as much as [`PRIOR_PACKETS`] packets: one packet above it
-    /// moves the 95th percentile up at once (fast up); packets below it
-    /// take about 4 s (20 ms packets) to bring it down — the initial delay
-    /// is a guess, not a measurement.
+    /// Restarts the histogram with its weight on the need that gives
+    /// `target_ms`: the prior the next packets move it away from (a new
+    /// source keeps the delay its path needed). It weighs as much as
+    /// [`PRIOR_PACKETS`] packets: packets above it move the 95th percentile
+    /// up within two packets (fast up); packets below it take about 4 s (20
+    /// ms packets) to bring it down.
     pub fn seed(&mut self, target_ms: f64) {
+        self.seed_weighted(target_ms, PRIOR_PACKETS);
+    }
+
+    fn seed_weighted(&mut self, target_ms: f64, w: f64) {
         self.hist.iter_mut().for_each(|h| *h = 0.0);
-        let r = (target_ms - self.packet_ms - self.block_ms - self.bucket_ms).max(0.0);
-        let b = self.bucket(r + 0.5 * self.bucket_ms);
-        let w = PRIOR_PACKETS;
+        let b = self.prior_bucket_for(target_ms);
         if let Some(h) = self.hist.get_mut(b) {
             *h = w;
         }
+        self.prior_target_ms = target_ms;
+        self.prior_bucket = b;
+        self.prior_mass = w;
         self.total = w;
         self.inc = 1.0;
         self.qidx = b;
         self.below = 0.0;
+        self.opt_ms = 0.0;
+        self.since_opt = u32::MAX;
         self.reset_window();
+    }
+
+    /// NetEq's reorder optimizer: the delay `d` that minimises `d +
+    /// REORDER_MS_PER_LOSS_PERCENT · (% of packets reordered and needing
+    /// more than d)`. A few reordered packets well above the 95th
+    /// percentile are worth waiting for: each one missed is concealed and
+    /// then played late, and both cost more than a steady extra delay.
+    /// Recomputed every [`OPT_EVERY`] packets (it scans the histogram).
+    fn update_optimal(&mut self) {
+        self.since_opt = self.since_opt.saturating_add(1);
+        if self.since_opt < OPT_EVERY || self.ro_total <= 0.0 {
+            return;
+        }
+        self.since_opt = 0;
+        let k = REORDER_MS_PER_LOSS_PERCENT * 100.0 / self.ro_total;
+        let mut above = 0.0;
+        let mut best = (f64::MAX, 0.0);
+        for (b, h) in self.ro_hist.iter().enumerate().rev() {
+            let d = (b + 1) as f64 * self.bucket_ms;
+            let cost = d + k * above;
+            if cost < best.0 {
+                best = (cost, d);
+            }
+            above += h;
+        }
+        self.opt_ms = best.1;
+    }
+
+    fn prior_bucket_for(&self, target_ms: f64) -> usize {
+        let r = (target_ms - self.block_ms - DECISION_MS - self.bucket_ms).max(0.0);
+        self.bucket(r + 0.5 * self.bucket_ms)
+    }
+
+    /// Moves the prior's mass to where it stands for its target with the
+    /// current block duration (learnt at the first render, which may come
+    /// after the first packets). Without this a prior
+    /// seeded before the first render would ask for one block more than
+    /// configured and the first seconds would be time-stretched.
+    fn replace_prior(&mut self) {
+        let b = self.prior_bucket_for(self.prior_target_ms);
+        if b == self.prior_bucket || self.prior_mass <= 0.0 {
+            return;
+        }
+        if let Some(h) = self.hist.get_mut(self.prior_bucket) {
+            *h = (*h - self.prior_mass).max(0.0);
+        }
+        if let Some(h) = self.hist.get_mut(b) {
+            *h += self.prior_mass;
+        }
+        self.prior_bucket = b;
+        self.below = self.hist.iter().take(self.qidx).sum();
+        self.rebalance();
     }
 
     /// Forgets the minimum-delay window (new timeline or source).
     pub fn reset_window(&mut self) {
         self.whead = 0;
         self.wlen = 0;
+        self.first_arrival_ms = None;
+        self.shift_carry_ms = 0.0;
+        self.max_end_ms = f64::NEG_INFINITY;
+    }
+
+    /// The smallest `arrival − end of audio` of the window, ms (`None` when
+    /// the window is empty). A buffered packet's need now is its `arrival −
+    /// start of audio` minus this: it goes up for every packet when a
+    /// faster one shows that the path is shorter than it looked.
+    pub fn min_ms(&self) -> Option<f64> {
+        if self.wlen == 0 {
+            return None;
+        }
+        self.win.get(self.whead).map(|e| e.1)
+    }
+
+    /// Moves the needs recorded so far up by `delta_ms`: in the first
+    /// window after a reset, a packet faster than every one before shows
+    /// that their needs were understated by that much (a sender that sends
+    /// ahead, such as ffmpeg's 182.5 + 73.5 ms G.711 pairs, shows its
+    /// pattern only with its second packet). Later, a new minimum is
+    /// usually the old one expiring and coming back, and is left alone.
+    fn shift_up(&mut self, delta_ms: f64) {
+        self.shift_carry_ms += delta_ms;
+        let n = (self.shift_carry_ms / self.bucket_ms) as usize;
+        if n == 0 {
+            return;
+        }
+        self.shift_carry_ms -= n as f64 * self.bucket_ms;
+        // The prior is a guess, not a measurement: it stays.
+        if let Some(h) = self.hist.get_mut(self.prior_bucket) {
+            *h = (*h - self.prior_mass).max(0.0);
+        }
+        for h in [&mut self.hist, &mut self.ro_hist] {
+            let len = h.len();
+            let keep = len.saturating_sub(n);
+            // Everything that would fall off the top piles into the last bucket.
+            let overflow: f64 = h.iter().skip(keep.saturating_sub(1)).sum();
+            h.copy_within(0..keep.saturating_sub(1), n.min(len));
+            if let Some(last) = h.last_mut() {
+                *last = overflow;
+            }
+            h.iter_mut().take(n.min(len)).for_each(|x| *x = 0.0);
+        }
+        // In-order packets count as 0 in the reorder histogram, whatever
+        // the minimum: only the packets that were reordered move.
+        let moved: f64 = self.ro_hist.iter().take(n + 1).skip(n).sum();
+        if let Some(z) = self.ro_hist.get_mut(0) {
+            *z += moved;
+        }
+        if let Some(x) = self.ro_hist.get_mut(n) {
+            *x = 0.0;
+        }
+        if let Some(h) = self.hist.get_mut(self.prior_bucket) {
+            *h += self.prior_mass;
+        }
+        self.qidx = 0;
+        self.below = 0.0;
+        self.rebalance();
     }
 
     fn bucket(&self, r_ms: f64) -> usize {
@@ -129,15 +302,24 @@ impl DelayManager {
         b.min(self.hist.len().saturating_sub(1))
     }
 
-    /// Records one packet: arrival time and its RTP timestamp in ms, and its
-    /// duration. Returns its relative delay in ms.
-    pub fn update(&mut self, arrival_ms: f64, ts_ms: f64, packet_ms: f64) -> f64 {
-        if packet_ms > 0.0 && packet_ms.is_finite() {
-            self.packet_ms = packet_ms;
-        }
-        let d = arrival_ms - ts_ms;
+    /// Records one packet: its arrival time, the media time of the end of
+    /// its audio and its duration, ms. Returns its need (see the module
+    /// documentation), ms.
+    pub fn update(&mut self, arrival_ms: f64, end_ms: f64, packet_ms: f64) -> f64 {
+        let packet_ms = if packet_ms.is_finite() {
+            packet_ms.max(0.0)
+        } else {
+            0.0
+        };
+        let d = arrival_ms - end_ms;
         if !d.is_finite() {
             return 0.0;
+        }
+        let first = *self.first_arrival_ms.get_or_insert(arrival_ms);
+        if let Some(prev) = self.min_ms() {
+            if d < prev && arrival_ms - first < MIN_WINDOW_MS {
+                self.shift_up(prev - d);
+            }
         }
         // Monotonic deque: drop expired entries at the front, larger ones at the back.
         while self.wlen > 0 {
@@ -162,10 +344,24 @@ impl DelayManager {
         }
         self.wlen += 1;
         let min = self.win.get(self.whead).map_or(d, |e| e.1);
-        let r = (d - min).max(0.0);
-        self.add(r);
-        self.packets += 1;
-        r
+        let need = (d - min).max(0.0) + packet_ms;
+        self.add(need);
+        let reordered = end_ms < self.max_end_ms;
+        self.max_end_ms = self.max_end_ms.max(end_ms);
+        let rb = if reordered { self.bucket(need) } else { 0 };
+        self.ro_inc /= REORDER_FORGET;
+        if let Some(h) = self.ro_hist.get_mut(rb) {
+            *h += self.ro_inc;
+        }
+        self.ro_total += self.ro_inc;
+        if self.ro_inc > 1e100 {
+            let k = 1.0 / self.ro_inc;
+            self.ro_hist.iter_mut().for_each(|h| *h *= k);
+            self.ro_inc = 1.0;
+            self.ro_total = self.ro_hist.iter().sum();
+        }
+        self.update_optimal();
+        need
     }
 
     fn add(&mut self, r_ms: f64) {
@@ -181,6 +377,7 @@ impl DelayManager {
         if self.inc > 1e100 {
             let k = 1.0 / self.inc;
             self.hist.iter_mut().for_each(|h| *h *= k);
+            self.prior_mass *= k;
             self.inc = 1.0;
             self.total = self.hist.iter().sum();
             self.below = self.hist.iter().take(self.qidx).sum();
@@ -207,27 +404,30 @@ impl DelayManager {
         }
     }
 
-    /// The relative delay quantile, ms.
+    /// The 95th percentile of the packets' needs, ms.
     pub fn quantile_ms(&self) -> f64 {
         (self.qidx + 1) as f64 * self.bucket_ms
     }
 
-    /// Sets the duration of the caller's render blocks, ms.
-    /// Before the first packet, the initial target is re-seeded so it
-    /// stays what was configured.
+    /// What the target adds to a packet's need: the render block and one
+    /// decision step, ms.
+    pub fn margin_ms(&self) -> f64 {
+        self.block_ms + DECISION_MS
+    }
+
+    /// Sets the duration of the caller's render blocks, ms. The prior
+    /// keeps standing for the target it was seeded with.
     pub fn set_block_ms(&mut self, block_ms: f64) {
         if block_ms.is_finite() && block_ms != self.block_ms {
             self.block_ms = block_ms.max(0.0);
-            if self.packets == 0 {
-                self.seed(self.initial_ms);
-            }
+            self.replace_prior();
         }
     }
 
     /// The target delay before the configured bounds: what the network
     /// (and the render block) alone ask for (WebRTC's `jitterBufferMinimumDelay`).
     pub fn unbounded_target_ms(&self) -> f64 {
-        self.quantile_ms() + self.packet_ms + self.block_ms
+        self.quantile_ms().max(self.opt_ms) + self.block_ms + DECISION_MS
     }
 
     /// The target delay, ms, within `[min, max]`, and not below the
@@ -304,7 +504,8 @@ mod tests {
             let t = i as f64 * 20.0;
             dm.update(t + 30.0, t, 20.0);
         }
-        assert!(dm.target_ms() <= 22.0, "{}", dm.target_ms());
+        // The packet's 20 ms, one decision step, one bucket.
+        assert!(dm.target_ms() <= 32.0, "{}", dm.target_ms());
         // The initial delay is a floor: a steady network keeps it.
         let mut dm = DelayManager::new(20.0, 500.0, 80.0);
         assert!((dm.target_ms() - 80.0).abs() <= 1.0);
@@ -313,7 +514,7 @@ mod tests {
             dm.update(t + 30.0, t, 20.0);
         }
         assert!((dm.target_ms() - 80.0).abs() <= 1e-9, "{}", dm.target_ms());
-        assert!(dm.unbounded_target_ms() <= 22.0);
+        assert!(dm.unbounded_target_ms() <= 32.0);
     }
 
     #[test]
@@ -332,7 +533,7 @@ mod tests {
             t += 20.0;
         }
         let low = dm.target_ms();
-        assert!((25.0..=35.0).contains(&low), "{low}");
+        assert!((35.0..=45.0).contains(&low), "{low}");
         // Jitter grows to 100 ms: the target follows within ~30 packets.
         for _ in 0..30 {
             dm.update(t + jitter(100.0), t, 20.0);
@@ -354,7 +555,95 @@ mod tests {
             dm.update(t + jitter(10.0), t, 20.0);
             t += 20.0;
         }
-        assert!(dm.target_ms() < 40.0, "{}", dm.target_ms());
+        assert!(dm.target_ms() < 50.0, "{}", dm.target_ms());
+    }
+
+    #[test]
+    fn alternating_durations_have_one_target() {
+        // ffmpeg's G.711 at its defaults: 182.5 ms and 73.5 ms payloads
+        // sent back to back every 256 ms, as the long one's audio starts.
+        // The long packet needs 256 ms (itself plus the short one's lead);
+        // the target must say so after either packet, not jump between
+        // two values.
+        let mut dm = DelayManager::new(20.0, 500.0, 60.0);
+        let mut targets = Vec::new();
+        for i in 0..200 {
+            let start = i as f64 * 256.0;
+            dm.update(start + 1.0, start + 182.5, 182.5);
+            targets.push(dm.target_ms());
+            dm.update(start + 1.0, start + 256.0, 73.5);
+            targets.push(dm.target_ms());
+        }
+        let tail = &targets[100..];
+        let (lo, hi) = tail
+            .iter()
+            .fold((f64::MAX, f64::MIN), |(a, b), &t| (a.min(t), b.max(t)));
+        assert!(hi - lo <= 1.0, "{lo}..{hi}");
+        assert!((266.0..=268.0).contains(&lo), "{lo}");
+    }
+
+    #[test]
+    fn prior_follows_the_block_learnt_after_the_first_packets() {
+        // A prior (a new source keeping the delay of the old one) stands
+        // for its target whatever block the caller renders afterwards.
+        let mut dm = DelayManager::new(20.0, 500.0, 20.0);
+        dm.seed(60.0);
+        for i in 0..5 {
+            let t = i as f64 * 20.0;
+            dm.update(t + 20.0, t + 20.0, 20.0);
+        }
+        dm.set_block_ms(10.0);
+        assert!(
+            (dm.unbounded_target_ms() - 60.0).abs() <= 1.0,
+            "{}",
+            dm.unbounded_target_ms()
+        );
+    }
+
+    #[test]
+    fn first_packets_count_at_once_and_a_faster_one_revises_them() {
+        // No prior: the first packet's need sets the target at once.
+        let mut dm = DelayManager::new(20.0, 500.0, 50.0);
+        assert_eq!(dm.target_ms(), 50.0);
+        dm.update(0.0, 182.5, 182.5); // arrives as its 182.5 ms start
+        let first = dm.target_ms();
+        assert!((193.0..=195.0).contains(&first), "{first}");
+        // The next packet, sent with it, ends 73.5 ms later: the path is
+        // 73.5 ms shorter than the first packet showed, so the first one
+        // needed 256 ms.
+        dm.update(0.0, 256.0, 73.5);
+        let t = dm.target_ms();
+        assert!((266.0..=268.0).contains(&t), "{t}");
+    }
+
+    #[test]
+    fn reordered_packets_are_waited_for() {
+        // 20 ms packets on a 10 ms-jitter path, every 20th held back 40 ms
+        // (5 % reordered). The 95th percentile alone would sit at their
+        // edge; the reorder optimizer waits for them.
+        let mut dm = DelayManager::new(0.0, 500.0, 0.0);
+        let mut rng = 7u32;
+        let mut arrivals: Vec<(f64, f64)> = (0..3000)
+            .map(|i| {
+                rng ^= rng << 13;
+                rng ^= rng >> 17;
+                rng ^= rng << 5;
+                let end = i as f64 * 20.0 + 20.0;
+                let held = if i % 20 == 0 { 45.0 } else { 0.0 };
+                (end + 10.0 * (rng as f64 / u32::MAX as f64) + held, end)
+            })
+            .collect();
+        arrivals.sort_by(|a, b| a.0.total_cmp(&b.0));
+        for (arrival, end) in arrivals {
+            dm.update(arrival, end, 20.0);
+        }
+        // Needs: ≤ 30 ms in order, 65–75 ms reordered.
+        assert!(dm.quantile_ms() <= 66.0, "{}", dm.quantile_ms());
+        assert!(
+            dm.unbounded_target_ms() >= 75.0,
+            "{}",
+            dm.unbounded_target_ms()
+        );
     }
 
     #[test]

@@ -134,6 +134,8 @@ impl EventQueue {
 struct Active {
     ts: u32,
     event: u8,
+    /// Sequence number of the first packet seen for it.
+    first_seq: i64,
     /// Duration of the current segment, ticks.
     duration: u16,
     /// Ticks of earlier segments of the same (long) event.
@@ -141,16 +143,27 @@ struct Active {
     last_update_ms: f64,
 }
 
-/// Timestamps of recently finished events, to ignore their late repeats.
+/// An event that ended, remembered to recognise its late repeats.
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct Ended {
+    ts: u32,
+    event: u8,
+    /// Newest sequence number seen for it.
+    seq: i64,
+    duration: u16,
+}
+
+/// Recently finished events.
 const RECENT: usize = 8;
 
 /// RFC 4733 receive state for one stream.
 #[derive(Clone, Debug)]
 pub(crate) struct DtmfTracker {
     active: Option<Active>,
-    /// Start timestamp of the newest event seen (open or not).
-    newest: Option<u32>,
-    recent: [Option<u32>; RECENT],
+    /// Start timestamp and first sequence number of the newest event seen
+    /// (open or not).
+    newest: Option<(u32, i64)>,
+    recent: [Option<Ended>; RECENT],
     recent_pos: usize,
     timeout_ms: f64,
 }
@@ -168,19 +181,18 @@ impl DtmfTracker {
 
     /// Forgets everything (new source). An open event is ended first.
     pub(crate) fn reset(&mut self, now_ms: f64, out: &mut impl FnMut(ReceiverEvent)) {
-        self.close(now_ms, true, out);
+        self.close(now_ms, i64::MIN, true, out);
         self.newest = None;
         self.recent = [None; RECENT];
     }
 
-    fn remember(&mut self, ts: u32) {
-        if let Some(slot) = self.recent.get_mut(self.recent_pos) {
-            *slot = Some(ts);
-        }
-        self.recent_pos = (self.recent_pos + 1) % RECENT;
-    }
-
-    fn close(&mut self, at_ms: f64, timed_out: bool, out: &mut impl FnMut(ReceiverEvent)) {
+    fn close(
+        &mut self,
+        at_ms: f64,
+        seq: i64,
+        timed_out: bool,
+        out: &mut impl FnMut(ReceiverEvent),
+    ) {
         if let Some(a) = self.active.take() {
             out(ReceiverEvent::DtmfEnd {
                 event: a.event,
@@ -190,7 +202,15 @@ impl DtmfTracker {
                 timed_out,
                 at_ms,
             });
-            self.remember(a.ts);
+            if let Some(slot) = self.recent.get_mut(self.recent_pos) {
+                *slot = Some(Ended {
+                    ts: a.ts,
+                    event: a.event,
+                    seq: seq.max(a.first_seq),
+                    duration: a.duration,
+                });
+            }
+            self.recent_pos = (self.recent_pos + 1) % RECENT;
         }
     }
 
@@ -198,39 +218,63 @@ impl DtmfTracker {
     pub(crate) fn poll_timeout(&mut self, now_ms: f64, out: &mut impl FnMut(ReceiverEvent)) {
         if let Some(a) = self.active {
             if now_ms - a.last_update_ms >= self.timeout_ms {
-                self.close(now_ms, true, out);
+                self.close(now_ms, i64::MIN, true, out);
             }
         }
     }
 
-    /// One received telephone-event packet (its current event block).
+    /// Whether a packet belongs to an event that already ended (same
+    /// timestamp and code): not newer than the last packet seen of it, an
+    /// end packet at least as long (the end is sent three times; a late end
+    /// after a timeout), or an update longer than it (a late update).
+    /// What is left — a newer start no longer than the old event — is the
+    /// same key pressed again on a reused timestamp.
+    fn is_repeat(&self, ts: u32, seq: i64, ev: &TelephoneEvent) -> bool {
+        self.recent.iter().flatten().any(|e| {
+            e.ts == ts
+                && e.event == ev.event
+                && (seq <= e.seq
+                    || (ev.end && ev.duration >= e.duration)
+                    || (!ev.end && ev.duration > e.duration))
+        })
+    }
+
+    /// One received telephone-event packet (its current event block) with
+    /// its unwrapped sequence number.
+    ///
+    /// An event is its timestamp *and* its code: some senders (aiortp, for
+    /// one) reuse one timestamp for successive key presses, so a new code,
+    /// or the same code starting again after its end was seen, on a
+    /// timestamp already used is a new event.
     pub(crate) fn on_packet(
         &mut self,
         ts: u32,
+        seq: i64,
         ev: TelephoneEvent,
         at_ms: f64,
         out: &mut impl FnMut(ReceiverEvent),
     ) {
         self.poll_timeout(at_ms, out);
         if let Some(a) = self.active.as_mut() {
-            if a.ts == ts {
+            if a.ts == ts && a.event == ev.event && seq >= a.first_seq {
                 if ev.duration > a.duration {
                     a.duration = ev.duration;
                 }
                 a.last_update_ms = at_ms;
                 if ev.end {
-                    self.close(at_ms, false, out);
+                    self.close(at_ms, seq, false, out);
                 }
                 return;
             }
         }
-        if self.recent.contains(&Some(ts)) {
-            return; // A repeat of an event that already ended.
-        }
-        if let Some(n) = self.newest {
-            if ts_diff(ts, n) < 0 {
+        if let Some((n_ts, n_seq)) = self.newest {
+            let d = ts_diff(ts, n_ts);
+            if d < 0 || (d == 0 && seq < n_seq) {
                 return; // Older than the newest event: stale, reordered.
             }
+        }
+        if self.is_repeat(ts, seq, &ev) {
+            return; // A repeat of an event that already ended.
         }
         // A new timestamp. Is it the next segment of a long event?
         if let Some(a) = self.active.as_mut() {
@@ -238,18 +282,19 @@ impl DtmfTracker {
             if a.event == ev.event && a.duration == u16::MAX && ts == seg_end {
                 a.earlier = a.earlier.saturating_add(u32::from(a.duration));
                 a.ts = ts;
+                a.first_seq = seq;
                 a.duration = ev.duration;
                 a.last_update_ms = at_ms;
-                self.newest = Some(ts);
+                self.newest = Some((ts, seq));
                 if ev.end {
-                    self.close(at_ms, false, out);
+                    self.close(at_ms, seq, false, out);
                 }
                 return;
             }
         }
         // A different event while one is open: the open one ended unseen.
-        self.close(at_ms, true, out);
-        self.newest = Some(ts);
+        self.close(at_ms, seq.saturating_sub(1), true, out);
+        self.newest = Some((ts, seq));
         out(ReceiverEvent::DtmfBegin {
             event: ev.event,
             digit: event_to_digit(ev.event),
@@ -260,12 +305,13 @@ impl DtmfTracker {
         self.active = Some(Active {
             ts,
             event: ev.event,
+            first_seq: seq,
             duration: ev.duration,
             earlier: 0,
             last_update_ms: at_ms,
         });
         if ev.end {
-            self.close(at_ms, false, out);
+            self.close(at_ms, seq, false, out);
         }
     }
 }
@@ -302,10 +348,10 @@ mod tests {
         let mut t = DtmfTracker::new(300.0);
         let mut evs = Vec::new();
         let mut out = |e| evs.push(e);
-        t.on_packet(1000, te(5, false, 160), 0.0, &mut out);
-        t.on_packet(1000, te(5, false, 320), 20.0, &mut out);
+        t.on_packet(1000, 1, te(5, false, 160), 0.0, &mut out);
+        t.on_packet(1000, 2, te(5, false, 320), 20.0, &mut out);
         for i in 0..3 {
-            t.on_packet(1000, te(5, true, 480), 40.0 + i as f64, &mut out);
+            t.on_packet(1000, 3 + i, te(5, true, 480), 40.0 + i as f64, &mut out);
         }
         t.poll_timeout(10_000.0, &mut out);
         assert_eq!(evs.len(), 2);
@@ -326,10 +372,10 @@ mod tests {
         let mut t = DtmfTracker::new(300.0);
         let mut evs = Vec::new();
         let mut out = |e| evs.push(e);
-        t.on_packet(7, te(1, false, 160), 0.0, &mut out);
+        t.on_packet(7, 6, te(1, false, 160), 0.0, &mut out);
         t.poll_timeout(200.0, &mut out);
         t.poll_timeout(301.0, &mut out);
-        t.on_packet(7, te(1, true, 800), 400.0, &mut out); // late end: ignored
+        t.on_packet(7, 7, te(1, true, 800), 400.0, &mut out); // late end: ignored
         assert_eq!(evs.len(), 2);
         assert!(matches!(
             evs[1],
@@ -345,9 +391,9 @@ mod tests {
         let mut t = DtmfTracker::new(300.0);
         let mut evs = Vec::new();
         let mut out = |e| evs.push(e);
-        t.on_packet(100, te(9, false, u16::MAX), 0.0, &mut out);
-        t.on_packet(100 + 65535, te(9, false, 800), 20.0, &mut out);
-        t.on_packet(100 + 65535, te(9, true, 1600), 40.0, &mut out);
+        t.on_packet(100, 6, te(9, false, u16::MAX), 0.0, &mut out);
+        t.on_packet(100 + 65535, 7, te(9, false, 800), 20.0, &mut out);
+        t.on_packet(100 + 65535, 8, te(9, true, 1600), 40.0, &mut out);
         assert_eq!(evs.len(), 2);
         assert!(matches!(
             evs[1],
@@ -356,5 +402,72 @@ mod tests {
                 ..
             }
         ));
+    }
+
+    /// Collects what a list of (ts, seq, event, end, duration) packets
+    /// report, as (begin?, code, timed_out) tuples.
+    fn run(pkts: &[(u32, i64, u8, bool, u16)]) -> Vec<(bool, u8, bool)> {
+        let mut t = DtmfTracker::new(300.0);
+        let mut evs = Vec::new();
+        let mut out = |e| evs.push(e);
+        for (i, &(ts, seq, ev, end, dur)) in pkts.iter().enumerate() {
+            t.on_packet(ts, seq, te(ev, end, dur), i as f64 * 20.0, &mut out);
+        }
+        t.poll_timeout(1e9, &mut out);
+        evs.iter()
+            .map(|e| match *e {
+                ReceiverEvent::DtmfBegin { event, .. } => (true, event, false),
+                ReceiverEvent::DtmfEnd {
+                    event, timed_out, ..
+                } => (false, event, timed_out),
+                _ => unreachable!(),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn successive_events_on_a_reused_timestamp() {
+        // aiortp 0.8 sends `1 5 #` all with one RTP timestamp; and `1 1`
+        // (the same key twice) the same way.
+        let mut pkts = Vec::new();
+        let mut seq = 0;
+        for code in [1, 5, 11, 11] {
+            for d in [160, 320] {
+                seq += 1;
+                pkts.push((4000, seq, code, false, d));
+            }
+            for _ in 0..3 {
+                seq += 1;
+                pkts.push((4000, seq, code, true, 480));
+            }
+        }
+        let got = run(&pkts);
+        let want: Vec<_> = [1, 5, 11, 11]
+            .iter()
+            .flat_map(|&c| [(true, c, false), (false, c, false)])
+            .collect();
+        assert_eq!(got, want);
+    }
+
+    #[test]
+    fn reused_timestamp_reordering_and_repeats_are_not_new_events() {
+        let got = run(&[
+            (4000, 1, 1, false, 160),
+            (4000, 3, 1, true, 480),
+            (4000, 2, 1, false, 320), // reordered update of the ended `1`
+            (4000, 4, 1, true, 480),  // repeated end
+            (4000, 6, 5, false, 160), // next key on the same timestamp
+            (4000, 5, 1, true, 480),  // late repeat of the old end
+            (4000, 7, 5, true, 320),
+        ]);
+        assert_eq!(
+            got,
+            [
+                (true, 1, false),
+                (false, 1, false),
+                (true, 5, false),
+                (false, 5, false)
+            ]
+        );
     }
 }

@@ -32,14 +32,25 @@ pub(crate) struct PacketMeta {
     pub has_fec: bool,
     /// Arrival time, ms.
     pub arrival_ms: f64,
-    /// Its relative delay (how much later than a packet with no queueing
-    /// it came), ms, from the delay manager.
+    /// Its need when it arrived, ms, from the delay manager: how long after
+    /// the start of its audio (plus the smallest path delay) it arrived.
     pub rel_ms: f64,
+    /// `arrival − start of its audio` in the sender's media time, ms.
+    pub start_delay_ms: f64,
     /// Payload length in bytes.
     pub len: u32,
 }
 
 impl PacketMeta {
+    /// Its need against the delay manager's current smallest delay `min_ms`
+    /// (`None`: as when it arrived), ms. `arrival_ms − need` is the
+    /// reference its playout offset is measured from.
+    pub fn need_ms(&self, min_ms: Option<f64>) -> f64 {
+        match min_ms {
+            Some(m) if (self.start_delay_ms - m).is_finite() => (self.start_delay_ms - m).max(0.0),
+            _ => self.rel_ms,
+        }
+    }
     /// Timestamp just past the end of this packet's audio.
     pub fn end(&self) -> i64 {
         self.ts.saturating_add(i64::from(self.dur))
