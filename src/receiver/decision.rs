@@ -192,14 +192,26 @@ pub(crate) fn decide(i: &Inputs) -> Op {
     if n.gap_ms <= DUE_TOLERANCE_MS && flood {
         return Op::Flush;
     }
-    if stalled && (!n.contiguous || n.gap_ms <= -n.dur_ms) {
+    if stalled && !n.contiguous && n.gap_ms > DUE_TOLERANCE_MS {
+        // After a loss, a packet ahead of the playout position: wait for
+        // its slot on the timeline as it is, unless that would leave it far
+        // above the target (the sender's timestamps jumped): then restart
+        // at it now.
+        return if n.offset_ms + n.gap_ms > i.target_ms + HIGH_MS && ready(&n) {
+            Op::Start
+        } else {
+            Op::LossSilence
+        };
+    }
+    if stalled && n.gap_ms <= -n.dur_ms {
         // Re-buffer: restart when the next packet is at the target delay.
-        // Also when nothing was lost but the next packet's whole slot has
-        // passed (a delay spike: the path stalled, then released its
-        // backlog at once): playing the backlog would keep the spike's
-        // length as extra delay, to be removed by time-stretching speech.
-        // A packet only partly late (a talkspurt's first packet after a
-        // pause sent without DTX) is played as usual.
+        // Only when its whole slot has passed and no later packet is on
+        // time (the receiver drops such a backlog as late before deciding):
+        // the path's delay itself went up. A delay spike's backlog ends
+        // with packets that are on time for the timeline as it was, and it
+        // goes on there, as a fixed buffer would, without shifting the
+        // audio. A packet only partly late (a talkspurt's first packet
+        // after a pause sent without DTX) is played as usual.
         return if ready(&n) {
             Op::Start
         } else {

@@ -66,6 +66,20 @@ const REORDER_MS_PER_LOSS_PERCENT: f64 = 20.0;
 /// Forgetting factor of the reordered-packet histogram (NetEq's: a memory
 /// of about 1,400 packets, reordering being rarer than jitter).
 const REORDER_FORGET: f64 = 0.9993;
+/// A packet needing this much more than the current level (and twice it)
+/// is part of a delay spike, ms.
+const PEAK_ABOVE_MS: f64 = 60.0;
+/// Packets far above the level arriving at most this far apart are one
+/// cluster (a spike's backlog comes at once), ms.
+const PEAK_GAP_MS: f64 = 60.0;
+/// Packets before spikes are told apart (there is no level before).
+const PEAK_WARMUP: u32 = 50;
+/// Consecutive packets far above the level that make a spike.
+const PEAK_MIN_RUN: u32 = 3;
+/// More spike packets in one cluster than this (2 s of 20 ms packets, the
+/// minimum's window: by then a lasting rise of the path's delay has moved
+/// the minimum and no longer looks like a spike) are counted after all.
+const PEAK_MAX_RUN: u32 = 100;
 /// Packets between two runs of the reorder optimizer.
 const OPT_EVERY: u32 = 8;
 /// Weight of the seeded prior, in packets.
@@ -107,6 +121,16 @@ pub(crate) struct DelayManager {
     ro_inc: f64,
     /// Latest end of audio seen (a packet ending before it is reordered).
     max_end_ms: f64,
+    /// Consecutive packets far above the current need level (a spike).
+    peak_run: u32,
+    /// Arrival of the cluster's last peak packet, ms.
+    last_peak_ms: f64,
+    /// (need, need for the reorder histogram) of the current cluster's
+    /// packets while it is too small to be a spike.
+    pending: [(f64, f64); PEAK_MIN_RUN as usize],
+    pending_len: usize,
+    /// Packets since the histogram was seeded.
+    counted: u32,
     /// Arrival of the first packet since the window was reset.
     first_arrival_ms: Option<f64>,
     /// Part of a bucket the histogram still has to be shifted up by.
@@ -143,6 +167,11 @@ impl DelayManager {
             max_end_ms: f64::NEG_INFINITY,
             first_arrival_ms: None,
             shift_carry_ms: 0.0,
+            peak_run: 0,
+            last_peak_ms: 0.0,
+            pending: [(0.0, 0.0); PEAK_MIN_RUN as usize],
+            pending_len: 0,
+            counted: 0,
         };
         // No prior: the initial delay is the target's floor anyway, and
         // the first packets' needs must count at once (a sender whose
@@ -177,6 +206,9 @@ impl DelayManager {
         self.below = 0.0;
         self.opt_ms = 0.0;
         self.since_opt = u32::MAX;
+        self.counted = 0;
+        self.peak_run = 0;
+        self.pending_len = 0;
         self.reset_window();
     }
 
@@ -265,6 +297,13 @@ impl DelayManager {
             return;
         }
         self.shift_carry_ms -= n as f64 * self.bucket_ms;
+        let moved_ms = n as f64 * self.bucket_ms;
+        for p in self.pending.iter_mut() {
+            p.0 += moved_ms;
+            if p.1 > 0.0 {
+                p.1 += moved_ms;
+            }
+        }
         // The prior is a guess, not a measurement: it stays.
         if let Some(h) = self.hist.get_mut(self.prior_bucket) {
             *h = (*h - self.prior_mass).max(0.0);
@@ -345,10 +384,58 @@ impl DelayManager {
         self.wlen += 1;
         let min = self.win.get(self.whead).map_or(d, |e| e.1);
         let need = (d - min).max(0.0) + packet_ms;
-        self.add(need);
+        // A delay spike's packets are not counted: a spike every few
+        // seconds is a few % of the packets, which would hold the target
+        // at the spike's height for as long as spikes recur (a fixed
+        // buffer that just loses them scores better). A spike is a cluster
+        // of at least `PEAK_MIN_RUN` packets far above the current level,
+        // each within `PEAK_GAP_MS` of the one before (the path held them,
+        // then released them, in any order); a smaller cluster is jitter
+        // and counts as usual, when it ends. A cluster of more than
+        // `PEAK_MAX_RUN` is the path's new delay.
+        let level = self.quantile_ms().max(self.opt_ms);
+        self.counted = self.counted.saturating_add(1);
+        let peak = self.counted > PEAK_WARMUP && need > level + PEAK_ABOVE_MS && need > 2.0 * level;
         let reordered = end_ms < self.max_end_ms;
         self.max_end_ms = self.max_end_ms.max(end_ms);
-        let rb = if reordered { self.bucket(need) } else { 0 };
+        if self.peak_run > 0 && arrival_ms - self.last_peak_ms > PEAK_GAP_MS {
+            self.flush_pending();
+            self.peak_run = 0;
+        }
+        let counted_need = if reordered { need } else { 0.0 };
+        if !peak {
+            self.add(need);
+            self.add_cost(counted_need);
+        } else {
+            self.peak_run += 1;
+            self.last_peak_ms = arrival_ms;
+            if self.peak_run > PEAK_MAX_RUN {
+                self.add(need);
+                self.add_cost(counted_need);
+            } else if self.peak_run >= PEAK_MIN_RUN {
+                self.pending_len = 0;
+            } else if let Some(slot) = self.pending.get_mut(self.pending_len) {
+                *slot = (need, counted_need);
+                self.pending_len += 1;
+            }
+        }
+        self.update_optimal();
+        need
+    }
+
+    /// Counts the needs held back while a cluster might have been a spike.
+    fn flush_pending(&mut self) {
+        for k in 0..self.pending_len {
+            let (need, cost) = self.pending.get(k).copied().unwrap_or_default();
+            self.add(need);
+            self.add_cost(cost);
+        }
+        self.pending_len = 0;
+    }
+
+    /// Adds a need to the reorder optimizer's histogram (0: in order).
+    fn add_cost(&mut self, need: f64) {
+        let rb = if need > 0.0 { self.bucket(need) } else { 0 };
         self.ro_inc /= REORDER_FORGET;
         if let Some(h) = self.ro_hist.get_mut(rb) {
             *h += self.ro_inc;
@@ -360,8 +447,6 @@ impl DelayManager {
             self.ro_inc = 1.0;
             self.ro_total = self.ro_hist.iter().sum();
         }
-        self.update_optimal();
-        need
     }
 
     fn add(&mut self, r_ms: f64) {

@@ -1473,6 +1473,29 @@ impl Receiver {
             self.stats.packets_discarded += 1;
             self.buffer.pop_front();
         }
+        // Stalled (a delay spike, or an outage): packets wholly behind the
+        // playout position are late when a later one is still on time. The
+        // timeline goes on where it was, as if the spike's packets had been
+        // lost; re-buffering at the target instead would shift the audio
+        // after every spike and keep the spike in the delay.
+        if self.conceal_run_ms >= self.max_conceal_ms {
+            let last = self.buffer.len().saturating_sub(1);
+            let on_time = self
+                .buffer
+                .get(last)
+                .is_some_and(|q| q.end() > self.play_ts);
+            while let Some(p) = self.buffer.front().copied() {
+                if !on_time || p.end() > self.play_ts || self.buffer.len() < 2 {
+                    break;
+                }
+                if p.has_fec {
+                    self.stats.fec_packets_discarded += 1;
+                }
+                self.stats.packets_discarded += 1;
+                self.stats.packets_late += 1;
+                self.buffer.pop_front();
+            }
+        }
     }
 
     /// One playout decision; appends audio to the sync buffer (or asks for
