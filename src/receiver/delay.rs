@@ -518,11 +518,11 @@ impl DelayManager {
     /// The target delay, ms, within `[min, max]`, and not below the
     /// initial delay: playout starts at the initial delay, and a link that
     /// needs less keeps it rather than have its audio time-stretched to
-    /// save a few ms (a clean link measures `packet + block + ~3 ms`,
-    /// 26 ms for 20 ms packets in a worklet: going there from 60 ms would
-    /// cut 34 ms out of the first seconds of speech). Configure a lower
-    /// `initial_delay_ms` for lower latency; the target rises above it as
-    /// soon as the jitter asks for more, and comes back down to it.
+    /// save a few ms (a clean link measures `packet + block + 10 ms + ~1
+    /// ms`, 34 ms for 20 ms packets in a worklet, against the default 50).
+    /// Configure a lower `initial_delay_ms` for lower latency; the target
+    /// rises above it as soon as the jitter asks for more, and comes back
+    /// down to it.
     pub fn target_ms(&self) -> f64 {
         self.unbounded_target_ms()
             .max(self.initial_ms)
