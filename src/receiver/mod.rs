@@ -64,6 +64,7 @@
     )
 )]
 
+mod config;
 mod decision;
 mod delay;
 mod events;
@@ -75,12 +76,13 @@ use core::fmt;
 
 use crate::codec::comfort_noise::{CnPayload, ComfortNoise};
 use crate::codec::telephone_event::TelephoneEvent;
-use crate::codec::{CodecInfo, CodecKind, Decoder, Registry};
-use crate::dsp::{Concealer, DspError, Quality, Resampler, StretchMode, TimeStretch};
+use crate::codec::{CodecInfo, CodecKind, Decoder};
+use crate::dsp::{Concealer, Resampler, StretchMode, TimeStretch};
 use crate::error::{CodecError, RtcpError, RtpError};
 use crate::rtp::rtcp::{ntp_middle_32, parse_compound, ReportBlock, RtcpPacket};
 use crate::rtp::{seq_diff, RtpPacket, SeqUnwrapper, TimestampUnwrapper};
 
+use config::Settings;
 use decision::{decide, Inputs, Next, Op};
 use delay::{DelayManager, LevelFilter};
 use events::{DtmfTracker, EventQueue};
@@ -88,126 +90,9 @@ use packet_buffer::{Insert, PacketBuffer, PacketMeta};
 use stats::{AudioMeter, Carry, Reception};
 use sync_buffer::{tag, SyncBuffer};
 
+pub use config::{ConfigError, ReceiverConfig};
 pub use events::{ReceiverEvent, EVENT_QUEUE_LEN};
 pub use stats::{ErrorCounts, ReceiverStats};
-
-/// Receiver settings. `Default` gives the static payload types, 48 kHz mono
-/// output, delay 20..=500 ms starting at 50 ms, 200 packets of 1500 bytes.
-///
-/// Delays count a packet's audio from its first sample: a delay of `D`
-/// plays each sample `D` ms after it would have arrived had it been sent at
-/// once over the fastest path seen. A packet of `p` ms sent when its audio
-/// is complete therefore waits `D − p` after arriving: with 20 ms packets
-/// and the default 50 ms, 30 ms on a clean link. One delay covers a stream
-/// whatever its packet durations (a 40 ms packet needs 40 ms, a 20 ms one
-/// 20 ms, plus jitter).
-#[derive(Clone, Debug)]
-pub struct ReceiverConfig {
-    /// Payload type → codec. A decoder is made for every audio entry.
-    pub registry: Registry,
-    /// Output rate in Hz, 8000..=96000.
-    pub output_rate: u32,
-    /// Output channels: 1 or 2 (mono streams are duplicated, stereo
-    /// streams averaged, as needed).
-    pub output_channels: u16,
-    /// Lowest target delay, ms.
-    pub min_delay_ms: u32,
-    /// Highest target delay, ms; the buffer is flushed down to the target
-    /// when it holds more than this plus two packets (at least 60 ms).
-    pub max_delay_ms: u32,
-    /// Target delay before any jitter has been measured, ms (clamped to
-    /// `[min, max]`): playout starts there, and it is the floor of the
-    /// adaptive target (a link needing less keeps this delay rather than
-    /// be time-stretched down to it; the target rises above it with the
-    /// jitter). Set it to `min_delay_ms` for the lowest latency.
-    pub initial_delay_ms: u32,
-    /// Packet slots (1..=65535): the memory bound under a flood.
-    pub max_packets: usize,
-    /// Largest RTP payload accepted, bytes (1..=65535).
-    pub max_payload_bytes: usize,
-    /// Concealment played for a loss before going silent and re-buffering,
-    /// ms (at least 20). After such a stall, packets whose playout slot has
-    /// passed (a delay spike's backlog) are dropped as late, not played.
-    pub max_conceal_ms: u32,
-    /// An open DTMF event with no update for this long is ended, ms.
-    pub dtmf_timeout_ms: u32,
-    /// Use Opus in-band FEC to recover single lost packets.
-    pub fec: bool,
-    /// Resampler filter quality.
-    pub resampler_quality: Quality,
-}
-
-impl Default for ReceiverConfig {
-    fn default() -> Self {
-        ReceiverConfig {
-            registry: Registry::with_static(),
-            output_rate: 48_000,
-            output_channels: 1,
-            min_delay_ms: 20,
-            max_delay_ms: 500,
-            initial_delay_ms: 50,
-            max_packets: 200,
-            max_payload_bytes: 1500,
-            max_conceal_ms: 100,
-            dtmf_timeout_ms: 300,
-            fec: true,
-            resampler_quality: Quality::Medium,
-        }
-    }
-}
-
-/// Why a [`ReceiverConfig`] was refused.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ConfigError {
-    /// Output rate outside 8000..=96000 Hz.
-    OutputRate(u32),
-    /// Output channels not 1 or 2.
-    OutputChannels(u16),
-    /// Not `min <= max`, or `max` is 0.
-    DelayBounds {
-        /// `min_delay_ms`.
-        min: u32,
-        /// `max_delay_ms`.
-        max: u32,
-    },
-    /// `max_packets` outside 1..=65535.
-    MaxPackets(usize),
-    /// `max_payload_bytes` outside 1..=65535.
-    MaxPayloadBytes(usize),
-    /// `max_conceal_ms` below 20.
-    MaxConceal(u32),
-    /// The registry has no audio codec.
-    NoAudioCodec,
-    /// A registered codec could not be instantiated.
-    Codec {
-        /// Its payload type.
-        pt: u8,
-        /// Why.
-        error: CodecError,
-    },
-    /// A DSP block refused a codec's rate or channels.
-    Dsp(DspError),
-}
-
-impl fmt::Display for ConfigError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            ConfigError::OutputRate(r) => write!(f, "output rate {r} Hz not in 8000..=96000"),
-            ConfigError::OutputChannels(c) => write!(f, "output channels {c} not 1 or 2"),
-            ConfigError::DelayBounds { min, max } => {
-                write!(f, "delay bounds {min}..={max} ms invalid")
-            }
-            ConfigError::MaxPackets(n) => write!(f, "max_packets {n} not in 1..=65535"),
-            ConfigError::MaxPayloadBytes(n) => write!(f, "max_payload_bytes {n} not in 1..=65535"),
-            ConfigError::MaxConceal(n) => write!(f, "max_conceal_ms {n} below 20"),
-            ConfigError::NoAudioCodec => f.write_str("the registry has no audio codec"),
-            ConfigError::Codec { pt, error } => write!(f, "payload type {pt}: {error}"),
-            ConfigError::Dsp(e) => write!(f, "{e}"),
-        }
-    }
-}
-
-impl std::error::Error for ConfigError {}
 
 /// Why [`Receiver::push`] rejected a packet. Each is counted in
 /// [`ReceiverStats::errors`]; none disturbs playout.
@@ -458,13 +343,8 @@ enum Payload {
 /// The jitter buffer and decoder for one incoming RTP audio stream. See the
 /// [module documentation](self).
 pub struct Receiver {
-    out_rate: u32,
-    out_ch: usize,
-    max_delay_ms: f64,
-    max_payload: usize,
-    max_conceal_ms: f64,
-    fec_enabled: bool,
-    sub_block: usize,
+    /// The validated settings.
+    cfg: Settings,
 
     pt_map: [u8; 128],
     decoders: Vec<DecSlot>,
@@ -534,8 +414,8 @@ pub struct Receiver {
 impl fmt::Debug for Receiver {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Receiver")
-            .field("output_rate", &self.out_rate)
-            .field("output_channels", &self.out_ch)
+            .field("output_rate", &self.cfg.out_rate)
+            .field("output_channels", &self.cfg.out_ch)
             .field("ssrc", &self.ssrc)
             .field("playing", &self.playing)
             .field("buffered_packets", &self.buffer.len())
@@ -565,30 +445,10 @@ fn frames_to_ms(frames: usize, rate: u32) -> f64 {
 impl Receiver {
     /// Builds a receiver; all memory it will use is allocated here.
     pub fn new(cfg: ReceiverConfig) -> Result<Receiver, ConfigError> {
-        if !(crate::dsp::MIN_RATE..=crate::dsp::MAX_RATE).contains(&cfg.output_rate) {
-            return Err(ConfigError::OutputRate(cfg.output_rate));
-        }
-        if !(1..=2).contains(&cfg.output_channels) {
-            return Err(ConfigError::OutputChannels(cfg.output_channels));
-        }
-        if cfg.min_delay_ms > cfg.max_delay_ms || cfg.max_delay_ms == 0 {
-            return Err(ConfigError::DelayBounds {
-                min: cfg.min_delay_ms,
-                max: cfg.max_delay_ms,
-            });
-        }
-        if !(1..=65535).contains(&cfg.max_packets) {
-            return Err(ConfigError::MaxPackets(cfg.max_packets));
-        }
-        if !(1..=65535).contains(&cfg.max_payload_bytes) {
-            return Err(ConfigError::MaxPayloadBytes(cfg.max_payload_bytes));
-        }
-        if cfg.max_conceal_ms < 20 {
-            return Err(ConfigError::MaxConceal(cfg.max_conceal_ms));
-        }
-        let out_ch = usize::from(cfg.output_channels);
-        let out_rate = cfg.output_rate;
-        let sub_block = (out_rate as usize / 50).max(128);
+        let settings = cfg.settings()?;
+        let out_ch = settings.out_ch;
+        let out_rate = settings.out_rate;
+        let sub_block = settings.sub_block;
 
         let mut pt_map = [NO_CODEC; 128];
         let mut decoders: Vec<DecSlot> = Vec::new();
@@ -687,13 +547,7 @@ impl Receiver {
         let mut sync = SyncBuffer::new(max_sync_frames, 2);
         sync.reset(chains.get(first_chain).map_or(1, |c| c.ch));
         Ok(Receiver {
-            out_rate,
-            out_ch,
-            max_delay_ms: max,
-            max_payload: cfg.max_payload_bytes,
-            max_conceal_ms: f64::from(cfg.max_conceal_ms),
-            fec_enabled: cfg.fec,
-            sub_block,
+            cfg: settings,
             pt_map,
             decoders,
             chains,
@@ -922,10 +776,10 @@ impl Receiver {
         if payload.is_empty() {
             return Err(ReceiverError::EmptyPayload);
         }
-        if payload.len() > self.max_payload {
+        if payload.len() > self.cfg.max_payload {
             return Err(ReceiverError::TooLarge {
                 len: payload.len(),
-                max: self.max_payload,
+                max: self.cfg.max_payload,
             });
         }
         if slot == COMFORT_NOISE {
@@ -947,7 +801,7 @@ impl Receiver {
             .dec
             .frames_in(payload)
             .map_err(ReceiverError::InvalidPayload)?;
-        if frames == 0 || frames > frames_bound(&d.info, d.dec.as_ref(), self.max_payload) {
+        if frames == 0 || frames > frames_bound(&d.info, d.dec.as_ref(), self.cfg.max_payload) {
             return Err(ReceiverError::InvalidPayload(CodecError::InvalidPayload(
                 "payload decodes to no audio or more than the receiver holds",
             )));
@@ -1087,7 +941,7 @@ impl Receiver {
         let rate = d.info.sample_rate.max(1);
         let dur =
             (frames as u64 * u64::from(clock) / u64::from(rate)).min(u64::from(u32::MAX)) as u32;
-        let has_fec = self.fec_enabled && d.codec_plc && d.dec.has_fec(payload);
+        let has_fec = self.cfg.fec_enabled && d.codec_plc && d.dec.has_fec(payload);
         let mut ts = self.ts_unwrap.unwrap(p.timestamp());
         let to_ms = 1000.0 / f64::from(clock);
         if has_fec {
@@ -1097,7 +951,7 @@ impl Receiver {
         if self.playing && ts.saturating_add(i64::from(dur)) <= self.decoded_end {
             let late_ms = (self.decoded_end - ts - i64::from(dur)) as f64 * to_ms;
             let newer = self.last_seq.is_none_or(|l| seq > l);
-            if newer && late_ms > self.max_delay_ms + RESYNC_MARGIN_MS {
+            if newer && late_ms > self.cfg.max_delay_ms + RESYNC_MARGIN_MS {
                 self.resync();
                 ts = self.ts_unwrap.unwrap(p.timestamp());
             } else {
@@ -1177,7 +1031,7 @@ impl Receiver {
     /// frame plays. Never fails, never panics, never allocates once
     /// playing. A trailing partial frame is zeroed.
     pub fn render(&mut self, out: &mut [f32], now_ms: f64) -> RenderInfo {
-        let ch = self.out_ch;
+        let ch = self.cfg.out_ch;
         let frames = out.len() / ch;
         let now = if now_ms.is_finite() {
             now_ms
@@ -1197,8 +1051,9 @@ impl Receiver {
             });
         }
         if frames > 0 {
-            let block = frames.min(self.sub_block);
-            self.delay.set_block_ms(frames_to_ms(block, self.out_rate));
+            let block = frames.min(self.cfg.sub_block);
+            self.delay
+                .set_block_ms(frames_to_ms(block, self.cfg.out_rate));
         }
         let mut info = RenderInfo {
             frames,
@@ -1206,16 +1061,16 @@ impl Receiver {
         };
         let mut done = 0;
         while done < frames {
-            let n = (frames - done).min(self.sub_block);
-            let t = now + frames_to_ms(done, self.out_rate);
+            let n = (frames - done).min(self.cfg.sub_block);
+            let t = now + frames_to_ms(done, self.cfg.out_rate);
             if let Some(dst) = out.get_mut(done * ch..(done + n) * ch) {
                 self.render_block(dst, t, &mut info);
             }
             done += n;
         }
-        self.last_now_ms = now + frames_to_ms(frames, self.out_rate);
+        self.last_now_ms = now + frames_to_ms(frames, self.cfg.out_rate);
         if let Some(o) = out.get(..frames * ch) {
-            self.meter.meter(o, ch, self.out_rate, &mut self.stats);
+            self.meter.meter(o, ch, self.cfg.out_rate, &mut self.stats);
         }
         info.level_ms = self.stats.buffer_level_ms;
         info.target_ms = self.stats.target_delay_ms;
@@ -1227,7 +1082,7 @@ impl Receiver {
     }
 
     fn render_block(&mut self, dst: &mut [f32], t0: f64, info: &mut RenderInfo) {
-        let ch = self.out_ch;
+        let ch = self.cfg.out_ch;
         let n = dst.len() / ch;
         let mut written = 0;
         let mut guard = 0;
@@ -1250,7 +1105,7 @@ impl Receiver {
                 written += self.play(need, want, rest, info);
                 continue;
             }
-            let t_read = t0 + frames_to_ms(written, self.out_rate);
+            let t_read = t0 + frames_to_ms(written, self.cfg.out_rate);
             let short = need - self.sync.unplayed();
             match self.produce(t_read, short) {
                 Step::Audio => {}
@@ -1299,7 +1154,7 @@ impl Receiver {
                 .total
                 .take((normal + concealed + silent + comfort) as f64 * k);
             s.total_samples_received += total;
-            s.total_samples_duration += total as f64 / f64::from(self.out_rate);
+            s.total_samples_duration += total as f64 / f64::from(self.cfg.out_rate);
             let conc = c.concealed.take((concealed + silent) as f64 * k);
             s.concealed_samples += conc;
             s.silent_concealed_samples += c.silent.take(silent as f64 * k);
@@ -1308,7 +1163,7 @@ impl Receiver {
             info.decoded_frames += (normal as f64 * k).round() as usize;
         }
         // Up-mix into the caller's interleaved block.
-        let ch = self.out_ch;
+        let ch = self.cfg.out_ch;
         let tmp = self.out_buf.get(..got * pc).unwrap_or_default();
         if pc == ch {
             if let Some(d) = dst.get_mut(..got * ch) {
@@ -1478,7 +1333,7 @@ impl Receiver {
         // timeline goes on where it was, as if the spike's packets had been
         // lost; re-buffering at the target instead would shift the audio
         // after every spike and keep the spike in the delay.
-        if self.conceal_run_ms >= self.max_conceal_ms {
+        if self.conceal_run_ms >= self.cfg.max_conceal_ms {
             let last = self.buffer.len().saturating_sub(1);
             let on_time = self
                 .buffer
@@ -1533,9 +1388,9 @@ impl Receiver {
             offset_ms: self.offset.get(),
             level_ms: raw,
             target_ms: target,
-            max_delay_ms: self.max_delay_ms,
+            max_delay_ms: self.cfg.max_delay_ms,
             conceal_run_ms: self.conceal_run_ms,
-            max_conceal_ms: self.max_conceal_ms,
+            max_conceal_ms: self.cfg.max_conceal_ms,
             in_dtx: self.in_dtx(),
             since_stretch_ms: self.since_stretch_ms,
             draining: self.draining,
@@ -1719,7 +1574,7 @@ impl Receiver {
             gap_ms,
             dur_ms,
             contiguous: self.contiguous(p.seq),
-            fec: self.fec_enabled && p.has_fec && codec_plc && gap_ms > 0.0,
+            fec: self.cfg.fec_enabled && p.has_fec && codec_plc && gap_ms > 0.0,
             offset_ms: t - (p.arrival_ms - need),
             start_min_ms: need + self.delay.margin_ms(),
         }
@@ -1960,7 +1815,7 @@ impl Receiver {
     /// target itself overstated it by the mean relative delay (~25 ms at
     /// 40 ms p95 jitter). Same for the minimum delay.
     fn count_emitted(&mut self, frames: usize, rate: u32, delay_ms: f64, rel_ms: f64) {
-        let out = frames as f64 * f64::from(self.out_rate) / f64::from(rate.max(1));
+        let out = frames as f64 * f64::from(self.cfg.out_rate) / f64::from(rate.max(1));
         let rel = if rel_ms.is_finite() { rel_ms } else { 0.0 };
         let target = (self.delay.target_ms() - rel).max(0.0);
         let minimum = (self.delay.unbounded_target_ms() - rel).max(0.0);
@@ -2066,7 +1921,7 @@ impl Receiver {
             return;
         };
         self.sync.replace_uncommitted(src);
-        let out = res.changed as f64 * f64::from(self.out_rate) / f64::from(rate.max(1));
+        let out = res.changed as f64 * f64::from(self.cfg.out_rate) / f64::from(rate.max(1));
         if mode.is_some() {
             self.stats.removed_samples_for_acceleration += self.carries.removed.take(out);
             self.offset.adjust(-ms);
