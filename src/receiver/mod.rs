@@ -69,12 +69,13 @@ mod decision;
 mod delay;
 mod events;
 mod packet_buffer;
+mod playout;
 mod stats;
 mod sync_buffer;
 
 use core::fmt;
 
-use crate::codec::comfort_noise::{CnPayload, ComfortNoise};
+use crate::codec::comfort_noise::CnPayload;
 use crate::codec::telephone_event::TelephoneEvent;
 use crate::codec::{CodecInfo, CodecKind, Decoder};
 use crate::dsp::{Concealer, Resampler, StretchMode, TimeStretch};
@@ -84,9 +85,10 @@ use crate::rtp::{seq_diff, RtpPacket, SeqUnwrapper, TimestampUnwrapper};
 
 use config::Settings;
 use decision::{decide, Inputs, Next, Op};
-use delay::{DelayManager, LevelFilter};
+use delay::DelayManager;
 use events::{DtmfTracker, EventQueue};
 use packet_buffer::{Insert, PacketBuffer, PacketMeta};
+use playout::Playout;
 use stats::{AudioMeter, Carry, Reception};
 use sync_buffer::{tag, SyncBuffer};
 
@@ -207,13 +209,6 @@ const FLUSH_FADE_MS: u32 = 5;
 const EVENT_SEQS: usize = 64;
 /// A non-urgent time-stretch waits for this much quiet audio, ms.
 const MIN_PAUSE_MS: f64 = 80.0;
-/// Bounds of the "quiet" level (mean square) below which time-stretching
-/// may cut anywhere: −50 dBFS at least (digital silence, tones fading
-/// out), −30 dBFS at most (never speech).
-const QUIET_MIN: f32 = 1e-5;
-const QUIET_MAX: f32 = 1e-3;
-/// Growth of the noise-floor estimate per ms of audio (+8.6 dB/s).
-const NOISE_FLOOR_RISE_PER_MS: f32 = 1.002;
 /// Below this a concealed frame counts as silent (one 16-bit LSB).
 const SILENT_LEVEL: f32 = 1.0 / 32768.0;
 
@@ -355,10 +350,6 @@ pub struct Receiver {
 
     buffer: PacketBuffer,
     delay: DelayManager,
-    /// Filtered playout offset of decoded packets.
-    offset: LevelFilter,
-    /// Audio produced since the last offset measurement, ms.
-    offset_dt_ms: f64,
     sync: SyncBuffer,
     dec_buf: Vec<f32>,
     stretch_buf: Vec<f32>,
@@ -383,32 +374,7 @@ pub struct Receiver {
     event_pos: usize,
     sr: Option<(u32, f64)>,
 
-    playing: bool,
-    started: bool,
-    play_ts: i64,
-    /// Timestamp just past the last audio decoded from a packet (or FEC):
-    /// anything older is late. `play_ts` can be ahead of it by concealment
-    /// or silence; a packet in between is still played (the concealment
-    /// then added delay, as in NetEq's expand → merge).
-    decoded_end: i64,
-    clock: u32,
-    last_seq: Option<i64>,
-    last_dtx_packet: bool,
-    /// RFC 3389 noise for the pause after the CN packet `cn_seq`.
-    cn: ComfortNoise,
-    cn_seq: Option<i64>,
-    conceal_run_ms: f64,
-    in_loss: bool,
-    since_stretch_ms: f64,
-    /// See [`Inputs::draining`].
-    draining: bool,
-    /// Background level of the decoded audio (mean square): the minimum
-    /// packet energy, rising slowly (NetEq's background-noise estimate).
-    noise_floor: f32,
-    fec_used_seq: Option<i64>,
-    last_now_ms: f64,
-    /// Length of the current run of quiet decoded audio (a pause), ms.
-    quiet_run_ms: f64,
+    playout: Playout,
 }
 
 impl fmt::Debug for Receiver {
@@ -417,7 +383,7 @@ impl fmt::Debug for Receiver {
             .field("output_rate", &self.cfg.out_rate)
             .field("output_channels", &self.cfg.out_ch)
             .field("ssrc", &self.ssrc)
-            .field("playing", &self.playing)
+            .field("playing", &self.playout.playing)
             .field("buffered_packets", &self.buffer.len())
             .finish_non_exhaustive()
     }
@@ -556,8 +522,6 @@ impl Receiver {
             dec_active: false,
             buffer: PacketBuffer::new(cfg.max_packets, cfg.max_payload_bytes),
             delay: DelayManager::new(min, max, initial),
-            offset: LevelFilter::new(300.0),
-            offset_dt_ms: 0.0,
             sync,
             dec_buf: vec![0.0; max_dec_samples],
             stretch_buf: vec![0.0; max_chain_samples],
@@ -582,23 +546,7 @@ impl Receiver {
             event_seqs: [i64::MIN; EVENT_SEQS],
             event_pos: 0,
             sr: None,
-            playing: false,
-            started: false,
-            play_ts: 0,
-            decoded_end: i64::MIN,
-            clock: 8000,
-            last_seq: None,
-            last_dtx_packet: false,
-            cn: ComfortNoise::new(),
-            cn_seq: None,
-            conceal_run_ms: 0.0,
-            in_loss: false,
-            since_stretch_ms: 0.0,
-            draining: false,
-            noise_floor: QUIET_MIN,
-            fec_used_seq: None,
-            last_now_ms: 0.0,
-            quiet_run_ms: 0.0,
+            playout: Playout::new(),
         })
     }
 
@@ -659,11 +607,7 @@ impl Receiver {
         if let Some(c) = self.chains.get_mut(self.cur_chain) {
             c.plc.reset();
         }
-        self.playing = false;
-        self.last_seq = None;
-        self.decoded_end = i64::MIN;
-        self.offset.reset();
-        self.forget_comfort_noise();
+        self.playout.reset();
     }
 
     fn emit(&mut self, ev: ReceiverEvent) {
@@ -818,21 +762,6 @@ impl Receiver {
         self.event_pos = (self.event_pos + 1) % EVENT_SEQS;
     }
 
-    /// Whether the pause being played follows a CN packet: every audio
-    /// packet before it has been played (none older is still buffered) and
-    /// none after it yet.
-    fn in_comfort_noise(&self) -> bool {
-        let Some(cn) = self.cn_seq else {
-            return false;
-        };
-        self.last_seq.is_none_or(|last| cn > last) && self.buffer.front().is_none_or(|p| p.seq > cn)
-    }
-
-    fn forget_comfort_noise(&mut self) {
-        self.cn.reset();
-        self.cn_seq = None;
-    }
-
     fn switch_source(&mut self, ssrc: u32, at_ms: f64) {
         if let Some(old) = self.ssrc {
             self.emit(ReceiverEvent::SsrcChanged { old, new: ssrc });
@@ -846,7 +775,6 @@ impl Receiver {
         self.ts_unwrap.reset();
         self.seen = SeqWindow::new();
         self.event_seqs = [i64::MIN; EVENT_SEQS];
-        self.forget_comfort_noise();
         let mut q: [Option<ReceiverEvent>; 2] = [None; 2];
         let mut n = 0;
         self.dtmf.reset(at_ms, &mut |e| {
@@ -863,12 +791,7 @@ impl Receiver {
         }
         let target = self.delay.target_ms();
         self.delay.seed(target);
-        self.offset.reset();
-        self.playing = false;
-        self.last_seq = None;
-        self.decoded_end = i64::MIN;
-        self.in_loss = false;
-        self.conceal_run_ms = 0.0;
+        self.playout.reset_for_new_source();
         self.sr = None;
         self.held = None;
         self.ssrc = Some(ssrc);
@@ -902,18 +825,8 @@ impl Receiver {
         let (slot, frames) = match kind {
             Payload::ComfortNoise(cn) => {
                 self.note_non_audio(seq);
-                // The noise of the newest CN packet; older ones arriving
-                // late change nothing. A CN packet that ends a talkspurt
-                // starts its pause at its own level; further ones within
-                // the pause (periodic updates) are blended in.
-                if self.cn_seq.is_none_or(|s| seq > s) {
-                    if self.in_comfort_noise() {
-                        self.cn.update(&cn);
-                    } else {
-                        self.cn.set(&cn);
-                    }
-                    self.cn_seq = Some(seq);
-                }
+                let front = self.buffer.front().map(|p| p.seq);
+                self.playout.on_comfort_noise(seq, &cn, front);
                 return PushOutcome::ComfortNoise;
             }
             Payload::Event(ev) => {
@@ -948,9 +861,9 @@ impl Receiver {
             self.stats.fec_packets_received += 1;
         }
         // Late, or a timestamp discontinuity?
-        if self.playing && ts.saturating_add(i64::from(dur)) <= self.decoded_end {
-            let late_ms = (self.decoded_end - ts - i64::from(dur)) as f64 * to_ms;
-            let newer = self.last_seq.is_none_or(|l| seq > l);
+        if self.playout.playing && ts.saturating_add(i64::from(dur)) <= self.playout.decoded_end {
+            let late_ms = (self.playout.decoded_end - ts - i64::from(dur)) as f64 * to_ms;
+            let newer = self.playout.last_seq.is_none_or(|l| seq > l);
             if newer && late_ms > self.cfg.max_delay_ms + RESYNC_MARGIN_MS {
                 self.resync();
                 ts = self.ts_unwrap.unwrap(p.timestamp());
@@ -1017,11 +930,7 @@ impl Receiver {
         self.ts_unwrap.reset();
         self.delay.reset_window();
         self.rx.reset_transit();
-        self.playing = false;
-        self.last_seq = None;
-        self.decoded_end = i64::MIN;
-        self.offset.reset();
-        self.forget_comfort_noise();
+        self.playout.reset();
     }
 
     // --------------------------------------------------------------- render
@@ -1036,7 +945,7 @@ impl Receiver {
         let now = if now_ms.is_finite() {
             now_ms
         } else {
-            self.last_now_ms
+            self.playout.last_now_ms
         };
         if let Some(rest) = out.get_mut(frames * ch..) {
             rest.fill(0.0);
@@ -1068,7 +977,7 @@ impl Receiver {
             }
             done += n;
         }
-        self.last_now_ms = now + frames_to_ms(frames, self.cfg.out_rate);
+        self.playout.last_now_ms = now + frames_to_ms(frames, self.cfg.out_rate);
         if let Some(o) = out.get(..frames * ch) {
             self.meter.meter(o, ch, self.cfg.out_rate, &mut self.stats);
         }
@@ -1246,8 +1155,8 @@ impl Receiver {
     fn level_now(&self) -> f64 {
         let unplayed = frames_to_ms(self.sync.unplayed(), self.chain_rate());
         let front = self.buffer.front().map(|p| p.ts);
-        let from = if self.playing {
-            Some(front.map_or(self.play_ts, |f| f.min(self.play_ts)))
+        let from = if self.playout.playing {
+            Some(front.map_or(self.playout.play_ts, |f| f.min(self.playout.play_ts)))
         } else {
             front
         };
@@ -1281,7 +1190,7 @@ impl Receiver {
 
     /// No audio sequence number missing between the last played packet and `seq`.
     fn contiguous(&self, seq: i64) -> bool {
-        let Some(last) = self.last_seq else {
+        let Some(last) = self.playout.last_seq else {
             return false;
         };
         if seq <= last + 1 {
@@ -1304,10 +1213,12 @@ impl Receiver {
     /// have arrived and none of them was audio (telephone-events while the
     /// audio is suppressed).
     fn in_dtx(&self) -> bool {
-        if self.last_dtx_packet && self.decoders.get(self.cur_dec).is_some_and(|d| d.codec_plc) {
+        if self.playout.last_dtx_packet
+            && self.decoders.get(self.cur_dec).is_some_and(|d| d.codec_plc)
+        {
             return true;
         }
-        match (self.last_seq, self.seq_unwrap.highest()) {
+        match (self.playout.last_seq, self.seq_unwrap.highest()) {
             (Some(last), Some(high)) if high > last => self.contiguous(high + 1),
             _ => false,
         }
@@ -1315,11 +1226,11 @@ impl Receiver {
 
     /// Drops buffered packets whose audio is entirely behind playout.
     fn drop_stale(&mut self) {
-        if !self.playing {
+        if !self.playout.playing {
             return;
         }
         while let Some(p) = self.buffer.front() {
-            if p.end() > self.decoded_end {
+            if p.end() > self.playout.decoded_end {
                 break;
             }
             if p.has_fec {
@@ -1333,14 +1244,14 @@ impl Receiver {
         // timeline goes on where it was, as if the spike's packets had been
         // lost; re-buffering at the target instead would shift the audio
         // after every spike and keep the spike in the delay.
-        if self.conceal_run_ms >= self.cfg.max_conceal_ms {
+        if self.playout.conceal_run_ms >= self.cfg.max_conceal_ms {
             let last = self.buffer.len().saturating_sub(1);
             let on_time = self
                 .buffer
                 .get(last)
-                .is_some_and(|q| q.end() > self.play_ts);
+                .is_some_and(|q| q.end() > self.playout.play_ts);
             while let Some(p) = self.buffer.front().copied() {
-                if !on_time || p.end() > self.play_ts || self.buffer.len() < 2 {
+                if !on_time || p.end() > self.playout.play_ts || self.buffer.len() < 2 {
                     break;
                 }
                 if p.has_fec {
@@ -1361,46 +1272,47 @@ impl Receiver {
         let short = short.min(step).max(1);
         let t = t_read + frames_to_ms(self.sync.unplayed(), self.chain_rate());
         self.drop_stale();
-        if self.playing {
+        if self.playout.playing {
             if let Some(p) = self.buffer.front() {
                 let clock = self
                     .decoders
                     .get(p.decoder as usize)
-                    .map_or(self.clock, |d| d.info.clock_rate);
-                if clock != self.clock {
+                    .map_or(self.playout.clock, |d| d.info.clock_rate);
+                if clock != self.playout.clock {
                     // Another RTP clock: its timestamps are a new timeline.
-                    self.playing = false;
+                    self.playout.playing = false;
                 }
             }
         }
         let raw = self.level_now();
         let next = self.buffer.front().copied().map(|p| self.next_info(&p, t));
-        if !self.playing {
-            self.offset.reset();
-            self.offset_dt_ms = 0.0;
+        if !self.playout.playing {
+            self.playout.offset.reset();
+            self.playout.offset_dt_ms = 0.0;
         }
         let target = self.delay.target_ms();
         self.stats.buffer_level_ms = raw;
         self.stats.target_delay_ms = target;
         let op = decide(&Inputs {
-            playing: self.playing,
+            playing: self.playout.playing,
             next,
-            offset_ms: self.offset.get(),
+            offset_ms: self.playout.offset.get(),
             level_ms: raw,
             target_ms: target,
             max_delay_ms: self.cfg.max_delay_ms,
-            conceal_run_ms: self.conceal_run_ms,
+            conceal_run_ms: self.playout.conceal_run_ms,
             max_conceal_ms: self.cfg.max_conceal_ms,
             in_dtx: self.in_dtx(),
-            since_stretch_ms: self.since_stretch_ms,
-            draining: self.draining,
+            since_stretch_ms: self.playout.since_stretch_ms,
+            draining: self.playout.draining,
         });
-        self.draining = self.playing
+        self.playout.draining = self.playout.playing
             && match op {
                 Op::Accelerate { .. } => true,
                 Op::Normal | Op::Expand => {
-                    self.draining
+                    self.playout.draining
                         && self
+                            .playout
                             .offset
                             .get()
                             .is_some_and(|o| o >= target + decision::QUIET_LOW_MS)
@@ -1409,7 +1321,7 @@ impl Receiver {
             };
         match op {
             Op::Wait => {
-                if self.started {
+                if self.playout.started {
                     self.comfort(short, false);
                 } else {
                     self.silence(short, tag::PRESTART, false);
@@ -1441,18 +1353,18 @@ impl Receiver {
                 if !self.ensure_decoder(p.decoder as usize) {
                     return Step::Drain;
                 }
-                self.play_ts = p.ts;
-                self.clock = self
+                self.playout.play_ts = p.ts;
+                self.playout.clock = self
                     .decoders
                     .get(p.decoder as usize)
                     .map_or(8000, |d| d.info.clock_rate);
-                self.playing = true;
-                self.started = true;
-                self.conceal_run_ms = 0.0;
+                self.playout.playing = true;
+                self.playout.started = true;
+                self.playout.conceal_run_ms = 0.0;
                 // A restart after a stall: the offset filtered before it
                 // says nothing about the new timeline.
-                self.offset.reset();
-                self.offset_dt_ms = 0.0;
+                self.playout.offset.reset();
+                self.playout.offset_dt_ms = 0.0;
                 self.decode_packets(t_read, None)
             }
             Op::Normal => self.decode_packets(t_read, None),
@@ -1464,7 +1376,7 @@ impl Receiver {
                     let Some(p) = self.buffer.front().copied() else {
                         break;
                     };
-                    let dur_ms = f64::from(p.dur) * 1000.0 / f64::from(self.clock.max(1));
+                    let dur_ms = f64::from(p.dur) * 1000.0 / f64::from(self.playout.clock.max(1));
                     if lvl - dur_ms < target {
                         break;
                     }
@@ -1476,12 +1388,12 @@ impl Receiver {
                     self.buffer.pop_front();
                 }
                 if let Some(p) = self.buffer.front() {
-                    self.play_ts = self.play_ts.max(p.ts);
+                    self.playout.play_ts = self.playout.play_ts.max(p.ts);
                 }
-                self.offset.reset();
+                self.playout.offset.reset();
                 // A short concealment over the jump; the next decode merges.
-                if !self.in_loss {
-                    self.in_loss = true;
+                if !self.playout.in_loss {
+                    self.playout.in_loss = true;
                     self.stats.concealment_events += 1;
                 }
                 let frames = ms_to_frames(f64::from(FLUSH_FADE_MS), self.chain_rate());
@@ -1506,7 +1418,7 @@ impl Receiver {
                 } else {
                     self.conceal(frames, true);
                 }
-                self.conceal_run_ms += frames_to_ms(frames, self.chain_rate());
+                self.playout.conceal_run_ms += frames_to_ms(frames, self.chain_rate());
                 Step::Audio
             }
             Op::DtxSilence => {
@@ -1514,7 +1426,7 @@ impl Receiver {
                 let gap_ms = next.map_or(f64::from(STEP_MS), |n| n.gap_ms);
                 // (No `clamp`: it panics when its bounds cross.)
                 let ms = gap_ms.min(frames_to_ms(short, rate)).max(0.0);
-                let cng = self.last_dtx_packet
+                let cng = self.playout.last_dtx_packet
                     && self.decoders.get(self.cur_dec).is_some_and(|d| d.codec_plc);
                 if cng {
                     let frames = ms_to_frames(ms, rate).div_ceil(OPUS_STEP).max(1) * OPUS_STEP;
@@ -1537,7 +1449,10 @@ impl Receiver {
     /// Appends `frames` of comfort: the noise of the last CN packet when
     /// the pause follows one, silence otherwise.
     fn comfort(&mut self, frames: usize, advance: bool) {
-        if !self.in_comfort_noise() {
+        if !self
+            .playout
+            .in_comfort_noise(self.buffer.front().map(|p| p.seq))
+        {
             self.silence(frames, tag::COMFORT, advance);
             return;
         }
@@ -1549,7 +1464,7 @@ impl Receiver {
         let n = dst.len() / pc;
         // The same (mono) noise in every channel.
         for frame in dst.chunks_exact_mut(pc) {
-            frame.fill(self.cn.sample());
+            frame.fill(self.playout.cn.sample());
         }
         self.sync.advance(n, tag::COMFORT);
         let end = self.sync.end_pos();
@@ -1563,8 +1478,8 @@ impl Receiver {
             .get(p.decoder as usize)
             .map_or((8000, false), |d| (d.info.clock_rate, d.codec_plc));
         let to_ms = 1000.0 / f64::from(clock.max(1));
-        let gap_ms = if self.playing {
-            (p.ts - self.play_ts) as f64 * to_ms
+        let gap_ms = if self.playout.playing {
+            (p.ts - self.playout.play_ts) as f64 * to_ms
         } else {
             0.0
         };
@@ -1597,13 +1512,7 @@ impl Receiver {
 
     fn after_append(&mut self, frames: usize, advance: bool) {
         let rate = self.chain_rate();
-        let ms = frames_to_ms(frames, rate);
-        self.offset_dt_ms += ms;
-        self.since_stretch_ms += ms;
-        if advance {
-            let ticks = frames as u64 * u64::from(self.clock) / u64::from(rate.max(1));
-            self.play_ts = self.play_ts.saturating_add(ticks as i64);
-        }
+        self.playout.after_append(frames, rate, advance);
     }
 
     /// One step of loss concealment, at most 10 ms (less when the gap to
@@ -1612,12 +1521,12 @@ impl Receiver {
         let ms = gap_ms.map_or(f64::from(STEP_MS), |g| g.min(f64::from(STEP_MS)).max(0.0));
         let rate = self.chain_rate();
         let frames = ms_to_frames(ms, rate).max(1);
-        if !self.in_loss {
-            self.in_loss = true;
+        if !self.playout.in_loss {
+            self.playout.in_loss = true;
             self.stats.concealment_events += 1;
         }
         self.conceal(frames, true);
-        self.conceal_run_ms += ms.max(frames_to_ms(1, rate));
+        self.playout.conceal_run_ms += ms.max(frames_to_ms(1, rate));
         Step::Audio
     }
 
@@ -1719,7 +1628,8 @@ impl Receiver {
             let Some(q) = self.buffer.front().copied() else {
                 break;
             };
-            let gap_ms = (q.ts - self.play_ts) as f64 * 1000.0 / f64::from(self.clock.max(1));
+            let gap_ms = (q.ts - self.playout.play_ts) as f64 * 1000.0
+                / f64::from(self.playout.clock.max(1));
             if q.decoder as usize != self.cur_dec || gap_ms > decision::DUE_TOLERANCE_MS {
                 break;
             }
@@ -1745,7 +1655,7 @@ impl Receiver {
         let codec_ch = d.codec_ch;
         let rate = d.info.sample_rate;
         let result = d.dec.decode(payload, &mut self.dec_buf);
-        self.last_dtx_packet = d.codec_plc && payload.len() <= 2;
+        self.playout.last_dtx_packet = d.codec_plc && payload.len() <= 2;
         self.buffer.pop_front();
         match result {
             Ok(n) => {
@@ -1756,30 +1666,32 @@ impl Receiver {
                 self.count_emitted(m, rate, t_play - p.arrival_ms, need);
                 self.track_noise_floor(m, rate);
                 let offset = t_play - (p.arrival_ms - need);
-                self.offset.update(offset, self.offset_dt_ms);
-                self.offset_dt_ms = 0.0;
-                if p.has_fec && self.fec_used_seq != Some(p.seq) {
+                self.playout
+                    .offset
+                    .update(offset, self.playout.offset_dt_ms);
+                self.playout.offset_dt_ms = 0.0;
+                if p.has_fec && self.playout.fec_used_seq != Some(p.seq) {
                     self.stats.fec_packets_discarded += 1;
                 }
                 self.after_append(m, false);
             }
             Err(_) => {
                 self.stats.errors.decode_failed += 1;
-                if !self.in_loss {
+                if !self.playout.in_loss {
                     self.stats.concealment_events += 1;
                 }
-                let frames =
-                    (u64::from(p.dur) * u64::from(rate) / u64::from(self.clock.max(1))) as usize;
+                let frames = (u64::from(p.dur) * u64::from(rate)
+                    / u64::from(self.playout.clock.max(1))) as usize;
                 self.conceal(frames.max(1), false);
             }
         }
         // A packet that arrived while its slot was being concealed plays in
         // full: the timeline moves back to it (the concealment added delay).
-        self.play_ts = p.end();
-        self.decoded_end = self.decoded_end.max(p.end());
-        self.last_seq = Some(p.seq);
-        self.in_loss = false;
-        self.conceal_run_ms = 0.0;
+        self.playout.play_ts = p.end();
+        self.playout.decoded_end = self.playout.decoded_end.max(p.end());
+        self.playout.last_seq = Some(p.seq);
+        self.playout.in_loss = false;
+        self.playout.conceal_run_ms = 0.0;
     }
 
     /// Updates the noise floor from the last `frames` appended frames.
@@ -1791,16 +1703,7 @@ impl Receiver {
         }
         let e = x.iter().map(|v| v * v).sum::<f32>() / x.len() as f32;
         let ms = frames_to_ms(frames, rate) as f32;
-        let quiet = (4.0 * self.noise_floor).clamp(QUIET_MIN, QUIET_MAX);
-        if e < quiet {
-            self.quiet_run_ms += f64::from(ms);
-        } else {
-            self.quiet_run_ms = 0.0;
-        }
-        let risen = self.noise_floor * NOISE_FLOOR_RISE_PER_MS.powf(ms);
-        if e.is_finite() {
-            self.noise_floor = e.min(risen).max(1e-12);
-        }
+        self.playout.track_noise_floor(e, ms);
     }
 
     /// Stats for `frames` decoded frames at `rate` from a packet of
@@ -1828,13 +1731,13 @@ impl Receiver {
 
     /// Recovers the gap before `p` from its in-band FEC.
     fn recover_fec(&mut self, p: &PacketMeta, t: f64) -> bool {
-        let clock = self.clock.max(1);
+        let clock = self.playout.clock.max(1);
         let Some(d) = self.decoders.get_mut(self.cur_dec) else {
             return false;
         };
         let rate = d.info.sample_rate;
         let codec_ch = d.codec_ch;
-        let gap = (p.ts - self.play_ts).max(0) as u64 * u64::from(rate) / u64::from(clock);
+        let gap = (p.ts - self.playout.play_ts).max(0) as u64 * u64::from(rate) / u64::from(clock);
         let cap = self.dec_buf.len() / codec_ch.max(1);
         let frames = ((gap as usize + OPUS_STEP / 2) / OPUS_STEP * OPUS_STEP)
             .max(OPUS_STEP)
@@ -1850,12 +1753,12 @@ impl Receiver {
                 let need = p.need_ms(self.delay.min_ms());
                 self.count_emitted(m, rate, t - p.arrival_ms, need);
                 self.stats.fec_packets_recovered += 1;
-                self.fec_used_seq = Some(p.seq);
+                self.playout.fec_used_seq = Some(p.seq);
                 self.after_append(m, false);
-                self.play_ts = p.ts;
-                self.decoded_end = self.decoded_end.max(p.ts);
-                self.in_loss = false;
-                self.conceal_run_ms = 0.0;
+                self.playout.play_ts = p.ts;
+                self.playout.decoded_end = self.playout.decoded_end.max(p.ts);
+                self.playout.in_loss = false;
+                self.playout.conceal_run_ms = 0.0;
                 true
             }
             Err(_) => false,
@@ -1869,17 +1772,17 @@ impl Receiver {
         // Voiced speech only when the offset is far from the band (or fast
         // accelerate); else pauses only, where the seam cannot be heard.
         let (low, high) = decision::limits(self.delay.target_ms());
-        let urgent = match (mode, self.offset.get()) {
+        let urgent = match (mode, self.playout.offset.get()) {
             (Some(true), _) | (_, None) => true,
             (Some(false), Some(o)) => o >= high + decision::ACCEL_URGENT_MS,
             (None, Some(o)) => o < low,
         };
-        let quiet = (4.0 * self.noise_floor).clamp(QUIET_MIN, QUIET_MAX);
+        let quiet = self.playout.quiet_level();
         // Not urgent: only in a real pause, not between two words. A
         // listener hears neither, but a delay change inside an utterance
         // shifts the rest of it (PESQ, which aligns utterances, scored
         // such in-utterance stretches 0.1–0.2 lower on 40 ms jitter).
-        if !urgent && self.quiet_run_ms < MIN_PAUSE_MS {
+        if !urgent && self.playout.quiet_run_ms < MIN_PAUSE_MS {
             return;
         }
         let Some(c) = self.chains.get_mut(self.cur_chain) else {
@@ -1907,7 +1810,7 @@ impl Receiver {
             return;
         }
         let ms = frames_to_ms(res.changed, rate);
-        if let Some(level) = self.offset.get() {
+        if let Some(level) = self.playout.offset.get() {
             let (low, high) = decision::limits(self.delay.target_ms());
             let overshoot = match mode {
                 Some(fast) => !fast && level - ms < low,
@@ -1924,11 +1827,11 @@ impl Receiver {
         let out = res.changed as f64 * f64::from(self.cfg.out_rate) / f64::from(rate.max(1));
         if mode.is_some() {
             self.stats.removed_samples_for_acceleration += self.carries.removed.take(out);
-            self.offset.adjust(-ms);
+            self.playout.offset.adjust(-ms);
         } else {
             self.stats.inserted_samples_for_deceleration += self.carries.inserted.take(out);
-            self.offset.adjust(ms);
+            self.playout.offset.adjust(ms);
         }
-        self.since_stretch_ms = 0.0;
+        self.playout.since_stretch_ms = 0.0;
     }
 }
