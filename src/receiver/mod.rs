@@ -70,6 +70,7 @@ mod delay;
 mod events;
 mod packet_buffer;
 mod playout;
+mod source;
 mod stats;
 mod sync_buffer;
 
@@ -80,8 +81,8 @@ use crate::codec::telephone_event::TelephoneEvent;
 use crate::codec::{CodecInfo, CodecKind, Decoder};
 use crate::dsp::{Concealer, Resampler, StretchMode, TimeStretch};
 use crate::error::{CodecError, RtcpError, RtpError};
-use crate::rtp::rtcp::{ntp_middle_32, parse_compound, ReportBlock, RtcpPacket};
-use crate::rtp::{seq_diff, RtpPacket, SeqUnwrapper, TimestampUnwrapper};
+use crate::rtp::rtcp::{parse_compound, ReportBlock, RtcpPacket};
+use crate::rtp::RtpPacket;
 
 use config::Settings;
 use decision::{decide, Inputs, Next, Op};
@@ -89,7 +90,8 @@ use delay::DelayManager;
 use events::{DtmfTracker, EventQueue};
 use packet_buffer::{Insert, PacketBuffer, PacketMeta};
 use playout::Playout;
-use stats::{AudioMeter, Carry, Reception};
+use source::{Seen, SourceCheck, SourceTracker};
+use stats::{AudioMeter, Carry};
 use sync_buffer::{tag, SyncBuffer};
 
 pub use config::{ConfigError, ReceiverConfig};
@@ -185,14 +187,6 @@ pub struct RenderInfo {
 const NO_CODEC: u8 = u8::MAX;
 const TELEPHONE_EVENT: u8 = u8::MAX - 1;
 const COMFORT_NOISE: u8 = u8::MAX - 2;
-/// Largest RTP header (12 + 15 CSRC + extension header) held for probation
-/// beyond the payload; packets with longer extensions are not held.
-const HELD_HEADER_ROOM: usize = 12 + 60 + 4 + 256;
-/// The old source is considered gone after this long without packets, ms.
-const SSRC_IDLE_MS: f64 = 1000.0;
-/// A packet from the new SSRC within this many sequence numbers of the
-/// held one confirms it.
-const SSRC_CONFIRM_WINDOW: i16 = 10;
 /// A packet more than `max_delay` + this behind playout while newer by
 /// sequence number means the sender's timestamps jumped back: resync.
 const RESYNC_MARGIN_MS: f64 = 1000.0;
@@ -205,8 +199,6 @@ const STEP_MS: u32 = delay::DECISION_MS as u32;
 const OPUS_STEP: usize = 120;
 /// Short concealment used to cross-fade over a flush, ms.
 const FLUSH_FADE_MS: u32 = 5;
-/// Sequence numbers of recent telephone-event packets remembered.
-const EVENT_SEQS: usize = 64;
 /// A non-urgent time-stretch waits for this much quiet audio, ms.
 const MIN_PAUSE_MS: f64 = 80.0;
 /// Below this a concealed frame counts as silent (one 16-bit LSB).
@@ -230,81 +222,6 @@ struct Chain {
     rs: Resampler,
     stretch: TimeStretch,
     plc: Concealer,
-}
-
-/// Recently seen sequence numbers, to tell duplicates apart.
-#[derive(Clone, Copy, Debug)]
-struct SeqWindow {
-    bits: [u64; 16],
-    highest: Option<i64>,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Seen {
-    New,
-    Duplicate,
-    TooOld,
-}
-
-impl SeqWindow {
-    const SPAN: i64 = 1024;
-
-    fn new() -> SeqWindow {
-        SeqWindow {
-            bits: [0; 16],
-            highest: None,
-        }
-    }
-
-    fn bit(seq: i64) -> (usize, u64) {
-        let i = seq.rem_euclid(Self::SPAN) as usize;
-        (i / 64, 1u64 << (i % 64))
-    }
-
-    fn check_and_set(&mut self, seq: i64) -> Seen {
-        match self.highest {
-            None => self.highest = Some(seq),
-            Some(h) if seq > h => {
-                if seq - h >= Self::SPAN {
-                    self.bits = [0; 16];
-                } else {
-                    let mut s = h + 1;
-                    while s < seq {
-                        let (w, b) = Self::bit(s);
-                        if let Some(word) = self.bits.get_mut(w) {
-                            *word &= !b;
-                        }
-                        s += 1;
-                    }
-                }
-                let (w, b) = Self::bit(seq);
-                if let Some(word) = self.bits.get_mut(w) {
-                    *word &= !b;
-                }
-                self.highest = Some(seq);
-            }
-            Some(h) if h - seq >= Self::SPAN => return Seen::TooOld,
-            Some(_) => {}
-        }
-        let (w, b) = Self::bit(seq);
-        match self.bits.get_mut(w) {
-            Some(word) if *word & b != 0 => Seen::Duplicate,
-            Some(word) => {
-                *word |= b;
-                Seen::New
-            }
-            None => Seen::New,
-        }
-    }
-}
-
-/// A packet of a new SSRC waiting for confirmation.
-#[derive(Clone, Copy, Debug)]
-struct Held {
-    ssrc: u32,
-    seq: u16,
-    arrival_ms: f64,
-    len: usize,
 }
 
 /// Output-rate sample counters with their fractional carries.
@@ -356,23 +273,11 @@ pub struct Receiver {
     out_buf: Vec<f32>,
 
     stats: ReceiverStats,
-    rx: Reception,
-    lost_before: i64,
     meter: AudioMeter,
     carries: Carries,
     events: EventQueue,
     dtmf: DtmfTracker,
-
-    ssrc: Option<u32>,
-    last_rx_ms: f64,
-    held: Option<Held>,
-    held_bytes: Vec<u8>,
-    seq_unwrap: SeqUnwrapper,
-    ts_unwrap: TimestampUnwrapper,
-    seen: SeqWindow,
-    event_seqs: [i64; EVENT_SEQS],
-    event_pos: usize,
-    sr: Option<(u32, f64)>,
+    source: SourceTracker,
 
     playout: Playout,
 }
@@ -382,7 +287,7 @@ impl fmt::Debug for Receiver {
         f.debug_struct("Receiver")
             .field("output_rate", &self.cfg.out_rate)
             .field("output_channels", &self.cfg.out_ch)
-            .field("ssrc", &self.ssrc)
+            .field("ssrc", &self.source.ssrc())
             .field("playing", &self.playout.playing)
             .field("buffered_packets", &self.buffer.len())
             .finish_non_exhaustive()
@@ -530,22 +435,11 @@ impl Receiver {
                 target_delay_ms: initial,
                 ..ReceiverStats::default()
             },
-            rx: Reception::default(),
-            lost_before: 0,
             meter: AudioMeter::new(out_rate),
             carries: Carries::default(),
             events: EventQueue::new(),
             dtmf: DtmfTracker::new(f64::from(cfg.dtmf_timeout_ms)),
-            ssrc: None,
-            last_rx_ms: f64::NEG_INFINITY,
-            held: None,
-            held_bytes: vec![0; cfg.max_payload_bytes + HELD_HEADER_ROOM],
-            seq_unwrap: SeqUnwrapper::new(),
-            ts_unwrap: TimestampUnwrapper::new(),
-            seen: SeqWindow::new(),
-            event_seqs: [i64::MIN; EVENT_SEQS],
-            event_pos: 0,
-            sr: None,
+            source: SourceTracker::new(cfg.max_payload_bytes),
             playout: Playout::new(),
         })
     }
@@ -562,7 +456,7 @@ impl Receiver {
 
     /// The SSRC being played.
     pub fn ssrc(&self) -> Option<u32> {
-        self.ssrc
+        self.source.ssrc()
     }
 
     /// Packets waiting in the buffer.
@@ -572,14 +466,14 @@ impl Receiver {
 
     /// Bytes reserved for packet storage (fixed at construction).
     pub fn packet_storage_bytes(&self) -> usize {
-        self.buffer.reserved_bytes() + self.held_bytes.len()
+        self.buffer.reserved_bytes() + self.source.held_bytes_len()
     }
 
     /// Records a sender report from the played source, received at
     /// `now_ms`, for the LSR/DLSR fields of [`Receiver::receiver_report`].
     /// (Sender reports multiplexed on the RTP port are recorded by `push`.)
     pub fn on_sender_report(&mut self, ntp_timestamp: u64, now_ms: f64) {
-        self.sr = Some((ntp_middle_32(ntp_timestamp), now_ms));
+        self.source.on_sender_report(ntp_timestamp, now_ms);
     }
 
     /// An RTCP reception report block for the played source (RFC 3550
@@ -588,13 +482,11 @@ impl Receiver {
     /// clock of the audio codec), LSR/DLSR from the last sender report.
     /// `None` before the first packet.
     pub fn receiver_report(&mut self, now_ms: f64) -> Option<ReportBlock> {
-        let ssrc = self.ssrc?;
         let clock = self
             .decoders
             .get(self.cur_dec)
             .map_or(8000, |d| d.info.clock_rate);
-        let sr = self.sr.map(|(lsr, at)| (lsr, now_ms - at));
-        Some(self.rx.report_block(ssrc, clock, sr))
+        self.source.report_block(clock, now_ms)
     }
 
     /// Drops everything buffered and not yet played (barge-in): packets and
@@ -648,42 +540,32 @@ impl Receiver {
         let p = RtpPacket::parse(packet).map_err(|e| self.error(ReceiverError::Rtp(e)))?;
         let kind = self.validate(&p).map_err(|e| self.error(e))?;
         let mut switched = false;
-        if let Some(ssrc) = self.ssrc {
-            if ssrc != p.ssrc() {
-                if arrival_ms - self.last_rx_ms >= SSRC_IDLE_MS {
-                    self.switch_source(p.ssrc(), arrival_ms);
-                    switched = true;
-                } else if let Some(h) = self.held.filter(|h| {
-                    h.ssrc == p.ssrc()
-                        && seq_diff(p.sequence(), h.seq) != 0
-                        && seq_diff(p.sequence(), h.seq).abs() <= SSRC_CONFIRM_WINDOW
-                }) {
-                    self.switch_source(p.ssrc(), arrival_ms);
-                    switched = true;
-                    let buf = core::mem::take(&mut self.held_bytes);
-                    if let Some(hp) = buf.get(..h.len).and_then(|b| RtpPacket::parse(b).ok()) {
-                        if let Ok(hk) = self.validate(&hp) {
-                            let _ = self.accept(&hp, hk, h.arrival_ms);
-                        }
-                    }
-                    self.held_bytes = buf;
-                } else {
-                    self.stats.errors.foreign_ssrc += 1;
-                    if let Some(dst) = self.held_bytes.get_mut(..packet.len()) {
-                        dst.copy_from_slice(packet);
-                        self.held = Some(Held {
-                            ssrc: p.ssrc(),
-                            seq: p.sequence(),
-                            arrival_ms,
-                            len: packet.len(),
-                        });
-                    }
-                    return Ok(PushOutcome::Held);
-                }
+        match self.source.check(p.ssrc(), p.sequence(), arrival_ms) {
+            SourceCheck::Current => {}
+            SourceCheck::First => {
+                self.source.start(p.ssrc());
+                self.stats.ssrc = Some(p.ssrc());
             }
-        } else {
-            self.ssrc = Some(p.ssrc());
-            self.stats.ssrc = self.ssrc;
+            SourceCheck::Idle => {
+                self.switch_source(p.ssrc(), arrival_ms);
+                switched = true;
+            }
+            SourceCheck::Confirmed(h) => {
+                self.switch_source(p.ssrc(), arrival_ms);
+                switched = true;
+                let buf = self.source.take_held_bytes();
+                if let Some(hp) = buf.get(..h.len).and_then(|b| RtpPacket::parse(b).ok()) {
+                    if let Ok(hk) = self.validate(&hp) {
+                        let _ = self.accept(&hp, hk, h.arrival_ms);
+                    }
+                }
+                self.source.restore_held_bytes(buf);
+            }
+            SourceCheck::Foreign => {
+                self.stats.errors.foreign_ssrc += 1;
+                self.source.hold(packet, p.ssrc(), p.sequence(), arrival_ms);
+                return Ok(PushOutcome::Held);
+            }
         }
         let out = self.accept(&p, kind, arrival_ms);
         Ok(match out {
@@ -696,7 +578,7 @@ impl Receiver {
         let mut sr_ntp = None;
         for p in parse_compound(packet) {
             match p {
-                Ok(RtcpPacket::SenderReport(sr)) if Some(sr.ssrc) == self.ssrc => {
+                Ok(RtcpPacket::SenderReport(sr)) if self.source.is_current(sr.ssrc) => {
                     sr_ntp = Some(sr.sender_info.ntp_timestamp);
                 }
                 Ok(_) => {}
@@ -753,28 +635,14 @@ impl Receiver {
         Ok(Payload::Audio { slot, frames })
     }
 
-    /// Records the sequence number of a packet that carries no audio
-    /// (telephone-event, CN), so its gap in the audio is not a loss.
-    fn note_non_audio(&mut self, seq: i64) {
-        if let Some(s) = self.event_seqs.get_mut(self.event_pos) {
-            *s = seq;
-        }
-        self.event_pos = (self.event_pos + 1) % EVENT_SEQS;
-    }
-
     fn switch_source(&mut self, ssrc: u32, at_ms: f64) {
-        if let Some(old) = self.ssrc {
+        if let Some(old) = self.source.ssrc() {
             self.emit(ReceiverEvent::SsrcChanged { old, new: ssrc });
         }
         self.stats.ssrc_changes += 1;
-        self.lost_before += self.rx.lost();
-        self.rx = Reception::default();
         self.stats.packets_discarded += self.buffer.len() as u64;
         self.buffer.clear();
-        self.seq_unwrap.reset();
-        self.ts_unwrap.reset();
-        self.seen = SeqWindow::new();
-        self.event_seqs = [i64::MIN; EVENT_SEQS];
+        self.source.switch_to(ssrc);
         let mut q: [Option<ReceiverEvent>; 2] = [None; 2];
         let mut n = 0;
         self.dtmf.reset(at_ms, &mut |e| {
@@ -792,25 +660,22 @@ impl Receiver {
         let target = self.delay.target_ms();
         self.delay.seed(target);
         self.playout.reset_for_new_source();
-        self.sr = None;
-        self.held = None;
-        self.ssrc = Some(ssrc);
         self.stats.ssrc = Some(ssrc);
     }
 
     /// Counts, de-duplicates and stores a packet of the current source.
     fn accept(&mut self, p: &RtpPacket<'_>, kind: Payload, arrival_ms: f64) -> PushOutcome {
-        self.last_rx_ms = arrival_ms;
         self.stats.last_packet_received_timestamp = Some(arrival_ms);
         let payload = p.payload();
-        if self.rx.update_seq(p.sequence()) {
+        let arrival = self.source.receive(p.sequence(), arrival_ms);
+        if arrival.counted {
             self.stats.packets_received += 1;
             self.stats.bytes_received += payload.len() as u64;
             self.stats.header_bytes_received += (p.as_bytes().len() - payload.len()) as u64;
         }
-        self.stats.packets_lost = self.lost_before + self.rx.lost();
-        let seq = self.seq_unwrap.unwrap(p.sequence());
-        match self.seen.check_and_set(seq) {
+        self.stats.packets_lost = arrival.lost;
+        let seq = arrival.seq;
+        match arrival.seen {
             Seen::New => {}
             Seen::Duplicate => {
                 self.stats.packets_duplicated += 1;
@@ -824,13 +689,13 @@ impl Receiver {
         }
         let (slot, frames) = match kind {
             Payload::ComfortNoise(cn) => {
-                self.note_non_audio(seq);
+                self.source.note_non_audio(seq);
                 let front = self.buffer.front().map(|p| p.seq);
                 self.playout.on_comfort_noise(seq, &cn, front);
                 return PushOutcome::ComfortNoise;
             }
             Payload::Event(ev) => {
-                self.note_non_audio(seq);
+                self.source.note_non_audio(seq);
                 let mut q: [Option<ReceiverEvent>; 3] = [None; 3];
                 let mut n = 0;
                 self.dtmf
@@ -855,7 +720,7 @@ impl Receiver {
         let dur =
             (frames as u64 * u64::from(clock) / u64::from(rate)).min(u64::from(u32::MAX)) as u32;
         let has_fec = self.cfg.fec_enabled && d.codec_plc && d.dec.has_fec(payload);
-        let mut ts = self.ts_unwrap.unwrap(p.timestamp());
+        let mut ts = self.source.unwrap_ts(p.timestamp());
         let to_ms = 1000.0 / f64::from(clock);
         if has_fec {
             self.stats.fec_packets_received += 1;
@@ -866,7 +731,7 @@ impl Receiver {
             let newer = self.playout.last_seq.is_none_or(|l| seq > l);
             if newer && late_ms > self.cfg.max_delay_ms + RESYNC_MARGIN_MS {
                 self.resync();
-                ts = self.ts_unwrap.unwrap(p.timestamp());
+                ts = self.source.unwrap_ts(p.timestamp());
             } else {
                 self.stats.packets_discarded += 1;
                 self.stats.packets_late += 1;
@@ -915,8 +780,7 @@ impl Receiver {
     fn observe_arrival(&mut self, arrival_ms: f64, ts: i64, to_ms: f64, dur: u32) -> f64 {
         let ts_ms = ts as f64 * to_ms;
         let dur_ms = f64::from(dur) * to_ms;
-        self.rx.update_jitter(arrival_ms / 1000.0, ts_ms / 1000.0);
-        self.stats.jitter = self.rx.jitter_s();
+        self.stats.jitter = self.source.update_jitter(arrival_ms, ts_ms);
         // Delay from the end of the packet's audio (when the sender could
         // send it), so a change of packet duration is not mistaken for
         // jitter; the need adds the packet's own duration back.
@@ -927,9 +791,8 @@ impl Receiver {
     fn resync(&mut self) {
         self.stats.packets_discarded += self.buffer.len() as u64;
         self.buffer.clear();
-        self.ts_unwrap.reset();
+        self.source.restart_timeline();
         self.delay.reset_window();
-        self.rx.reset_transit();
         self.playout.reset();
     }
 
@@ -1190,22 +1053,7 @@ impl Receiver {
 
     /// No audio sequence number missing between the last played packet and `seq`.
     fn contiguous(&self, seq: i64) -> bool {
-        let Some(last) = self.playout.last_seq else {
-            return false;
-        };
-        if seq <= last + 1 {
-            return true;
-        }
-        let missing = seq - last - 1;
-        if missing > EVENT_SEQS as i64 {
-            return false;
-        }
-        let events = self
-            .event_seqs
-            .iter()
-            .filter(|&&s| s > last && s < seq)
-            .count() as i64;
-        missing <= events
+        self.source.contiguous(self.playout.last_seq, seq)
     }
 
     /// With nothing buffered: is silence expected rather than a loss? After
@@ -1218,7 +1066,7 @@ impl Receiver {
         {
             return true;
         }
-        match (self.playout.last_seq, self.seq_unwrap.highest()) {
+        match (self.playout.last_seq, self.source.highest_seq()) {
             (Some(last), Some(high)) if high > last => self.contiguous(high + 1),
             _ => false,
         }
