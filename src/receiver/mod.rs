@@ -66,6 +66,7 @@
 
 mod config;
 mod decision;
+mod decoders;
 mod delay;
 mod events;
 mod packet_buffer;
@@ -78,14 +79,14 @@ use core::fmt;
 
 use crate::codec::comfort_noise::CnPayload;
 use crate::codec::telephone_event::TelephoneEvent;
-use crate::codec::{CodecInfo, CodecKind, Decoder};
-use crate::dsp::{Concealer, Resampler, StretchMode, TimeStretch};
+use crate::dsp::StretchMode;
 use crate::error::{CodecError, RtcpError, RtpError};
 use crate::rtp::rtcp::{parse_compound, ReportBlock, RtcpPacket};
 use crate::rtp::RtpPacket;
 
 use config::Settings;
 use decision::{decide, Inputs, Next, Op};
+use decoders::{DecoderDatabase, PtKind, Selected};
 use delay::DelayManager;
 use events::{DtmfTracker, EventQueue};
 use packet_buffer::{Insert, PacketBuffer, PacketMeta};
@@ -183,10 +184,6 @@ pub struct RenderInfo {
     pub target_ms: f64,
 }
 
-/// Marks in `pt_map`.
-const NO_CODEC: u8 = u8::MAX;
-const TELEPHONE_EVENT: u8 = u8::MAX - 1;
-const COMFORT_NOISE: u8 = u8::MAX - 2;
 /// A packet more than `max_delay` + this behind playout while newer by
 /// sequence number means the sender's timestamps jumped back: resync.
 const RESYNC_MARGIN_MS: f64 = 1000.0;
@@ -203,26 +200,6 @@ const FLUSH_FADE_MS: u32 = 5;
 const MIN_PAUSE_MS: f64 = 80.0;
 /// Below this a concealed frame counts as silent (one 16-bit LSB).
 const SILENT_LEVEL: f32 = 1.0 / 32768.0;
-
-/// One payload type's decoder.
-struct DecSlot {
-    pt: u8,
-    dec: Box<dyn Decoder>,
-    info: CodecInfo,
-    codec_ch: usize,
-    chain: usize,
-    /// The codec conceals itself (Opus): PLC, FEC, CNG in DTX.
-    codec_plc: bool,
-}
-
-/// DSP state for one (codec rate, channels) pair.
-struct Chain {
-    rate: u32,
-    ch: usize,
-    rs: Resampler,
-    stretch: TimeStretch,
-    plc: Concealer,
-}
 
 /// Output-rate sample counters with their fractional carries.
 #[derive(Clone, Copy, Debug, Default)]
@@ -258,12 +235,7 @@ pub struct Receiver {
     /// The validated settings.
     cfg: Settings,
 
-    pt_map: [u8; 128],
-    decoders: Vec<DecSlot>,
-    chains: Vec<Chain>,
-    cur_dec: usize,
-    cur_chain: usize,
-    dec_active: bool,
+    decoders: DecoderDatabase,
 
     buffer: PacketBuffer,
     delay: DelayManager,
@@ -294,17 +266,6 @@ impl fmt::Debug for Receiver {
     }
 }
 
-/// Frames a payload of at most `max_payload` bytes can decode to.
-fn frames_bound(info: &CodecInfo, dec: &dyn Decoder, max_payload: usize) -> usize {
-    let by_size = match info.kind {
-        CodecKind::Pcmu | CodecKind::Pcma => max_payload,
-        CodecKind::G722 => max_payload.saturating_mul(2),
-        CodecKind::L16 => max_payload / (2 * usize::from(info.channels.max(1))),
-        CodecKind::Opus | CodecKind::TelephoneEvent | CodecKind::ComfortNoise => dec.max_frames(),
-    };
-    by_size.min(dec.max_frames()).max(1)
-}
-
 fn ms_to_frames(ms: f64, rate: u32) -> usize {
     (ms * f64::from(rate) / 1000.0).max(0.0) as usize
 }
@@ -317,119 +278,23 @@ impl Receiver {
     /// Builds a receiver; all memory it will use is allocated here.
     pub fn new(cfg: ReceiverConfig) -> Result<Receiver, ConfigError> {
         let settings = cfg.settings()?;
-        let out_ch = settings.out_ch;
         let out_rate = settings.out_rate;
         let sub_block = settings.sub_block;
 
-        let mut pt_map = [NO_CODEC; 128];
-        let mut decoders: Vec<DecSlot> = Vec::new();
-        let mut chains: Vec<Chain> = Vec::new();
-        let mut max_dec_samples = 0usize;
-        let mut max_sync_frames = 0usize;
-        let mut max_chain_samples = 0usize;
-        for pt in 0u8..128 {
-            let Some(info) = cfg.registry.get(pt) else {
-                continue;
-            };
-            if matches!(
-                info.kind,
-                CodecKind::TelephoneEvent | CodecKind::ComfortNoise
-            ) {
-                if let Some(m) = pt_map.get_mut(pt as usize) {
-                    *m = if info.kind == CodecKind::ComfortNoise {
-                        COMFORT_NOISE
-                    } else {
-                        TELEPHONE_EVENT
-                    };
-                }
-                continue;
-            }
-            let dinfo = if info.kind == CodecKind::Opus {
-                info.with_channels(cfg.output_channels)
-                    .map_err(|error| ConfigError::Codec { pt, error })?
-            } else {
-                info
-            };
-            let dec = dinfo
-                .decoder()
-                .map_err(|error| ConfigError::Codec { pt, error })?;
-            let codec_ch = usize::from(dinfo.channels.max(1));
-            let pc = codec_ch.min(out_ch);
-            let chain = match chains
-                .iter()
-                .position(|c| c.rate == dinfo.sample_rate && c.ch == pc)
-            {
-                Some(i) => i,
-                None => {
-                    let rs = Resampler::with_quality(
-                        dinfo.sample_rate,
-                        out_rate,
-                        pc,
-                        cfg.resampler_quality,
-                    )
-                    .map_err(ConfigError::Dsp)?;
-                    let stretch =
-                        TimeStretch::new(dinfo.sample_rate, pc).map_err(ConfigError::Dsp)?;
-                    let plc = Concealer::new(dinfo.sample_rate, pc).map_err(ConfigError::Dsp)?;
-                    chains.push(Chain {
-                        rate: dinfo.sample_rate,
-                        ch: pc,
-                        rs,
-                        stretch,
-                        plc,
-                    });
-                    chains.len() - 1
-                }
-            };
-            let bound = frames_bound(&dinfo, dec.as_ref(), cfg.max_payload_bytes);
-            let rate = dinfo.sample_rate;
-            let conceal_frames = ms_to_frames(f64::from(STEP_MS), rate) + OPUS_STEP;
-            max_dec_samples = max_dec_samples.max(bound.max(conceal_frames) * codec_ch);
-            if let Some(c) = chains.get(chain) {
-                let need = c.rs.max_input_frames_needed(sub_block);
-                let stretch_min = c.stretch.min_input_frames();
-                let period = c.stretch.max_period_frames();
-                let frames = need + stretch_min + bound + period + conceal_frames + 16;
-                max_sync_frames = max_sync_frames.max(frames);
-                max_chain_samples = max_chain_samples.max(frames * pc);
-            }
-            if let Some(m) = pt_map.get_mut(pt as usize) {
-                *m = decoders.len() as u8;
-            }
-            decoders.push(DecSlot {
-                pt,
-                dec,
-                info: dinfo,
-                codec_ch,
-                chain,
-                codec_plc: info.kind == CodecKind::Opus,
-            });
-            if decoders.len() >= usize::from(COMFORT_NOISE) {
-                break;
-            }
-        }
-        if decoders.is_empty() {
-            return Err(ConfigError::NoAudioCodec);
-        }
+        let (decoders, sizes) = DecoderDatabase::new(&cfg, &settings)?;
         let min = f64::from(cfg.min_delay_ms);
         let max = f64::from(cfg.max_delay_ms);
         let initial = f64::from(cfg.initial_delay_ms).max(min).min(max);
-        let first_chain = chains.iter().position(|c| c.rate == out_rate).unwrap_or(0);
-        let mut sync = SyncBuffer::new(max_sync_frames, 2);
-        sync.reset(chains.get(first_chain).map_or(1, |c| c.ch));
+        let mut sync = SyncBuffer::new(sizes.sync_frames, 2);
+        sync.reset(decoders.chain().map_or(1, |c| c.ch));
         Ok(Receiver {
             cfg: settings,
-            pt_map,
             decoders,
-            chains,
-            cur_dec: 0,
-            cur_chain: first_chain,
-            dec_active: false,
             buffer: PacketBuffer::new(cfg.max_packets, cfg.max_payload_bytes),
             delay: DelayManager::new(min, max, initial),
             sync,
-            dec_buf: vec![0.0; max_dec_samples],
-            stretch_buf: vec![0.0; max_chain_samples],
+            dec_buf: vec![0.0; sizes.dec_samples],
+            stretch_buf: vec![0.0; sizes.chain_samples],
             out_buf: vec![0.0; sub_block * 2],
             stats: ReceiverStats {
                 target_delay_ms: initial,
@@ -482,10 +347,7 @@ impl Receiver {
     /// clock of the audio codec), LSR/DLSR from the last sender report.
     /// `None` before the first packet.
     pub fn receiver_report(&mut self, now_ms: f64) -> Option<ReportBlock> {
-        let clock = self
-            .decoders
-            .get(self.cur_dec)
-            .map_or(8000, |d| d.info.clock_rate);
+        let clock = self.decoders.current().map_or(8000, |d| d.info.clock_rate);
         self.source.report_block(clock, now_ms)
     }
 
@@ -496,9 +358,7 @@ impl Receiver {
         self.stats.packets_discarded += n;
         self.buffer.clear();
         self.sync.consume(self.sync.unplayed());
-        if let Some(c) = self.chains.get_mut(self.cur_chain) {
-            c.plc.reset();
-        }
+        self.decoders.reset_concealer();
         self.playout.reset();
     }
 
@@ -594,10 +454,9 @@ impl Receiver {
     /// Payload type, size and payload framing.
     fn validate(&self, p: &RtpPacket<'_>) -> Result<Payload, ReceiverError> {
         let pt = p.payload_type();
-        let slot = self.pt_map.get(pt as usize).copied().unwrap_or(NO_CODEC);
-        if slot == NO_CODEC {
+        let Some(kind) = self.decoders.lookup(pt) else {
             return Err(ReceiverError::UnknownPayloadType(pt));
-        }
+        };
         let payload = p.payload();
         if payload.is_empty() {
             return Err(ReceiverError::EmptyPayload);
@@ -608,17 +467,19 @@ impl Receiver {
                 max: self.cfg.max_payload,
             });
         }
-        if slot == COMFORT_NOISE {
-            return CnPayload::parse(payload)
-                .map(Payload::ComfortNoise)
-                .map_err(ReceiverError::InvalidPayload);
-        }
-        if slot == TELEPHONE_EVENT {
-            return TelephoneEvent::parse(payload)
-                .map(Payload::Event)
-                .map_err(ReceiverError::InvalidPayload);
-        }
-        let slot = slot as usize;
+        let slot = match kind {
+            PtKind::ComfortNoise => {
+                return CnPayload::parse(payload)
+                    .map(Payload::ComfortNoise)
+                    .map_err(ReceiverError::InvalidPayload);
+            }
+            PtKind::TelephoneEvent => {
+                return TelephoneEvent::parse(payload)
+                    .map(Payload::Event)
+                    .map_err(ReceiverError::InvalidPayload);
+            }
+            PtKind::Audio(slot) => slot,
+        };
         let d = self
             .decoders
             .get(slot)
@@ -627,7 +488,7 @@ impl Receiver {
             .dec
             .frames_in(payload)
             .map_err(ReceiverError::InvalidPayload)?;
-        if frames == 0 || frames > frames_bound(&d.info, d.dec.as_ref(), self.cfg.max_payload) {
+        if frames == 0 || frames > d.frames_bound(self.cfg.max_payload) {
             return Err(ReceiverError::InvalidPayload(CodecError::InvalidPayload(
                 "payload decodes to no audio or more than the receiver holds",
             )));
@@ -654,9 +515,7 @@ impl Receiver {
         for e in q.into_iter().flatten() {
             self.emit(e);
         }
-        for d in self.decoders.iter_mut() {
-            d.dec.reset();
-        }
+        self.decoders.reset_decoders();
         let target = self.delay.target_ms();
         self.delay.seed(target);
         self.playout.reset_for_new_source();
@@ -850,7 +709,7 @@ impl Receiver {
     }
 
     fn chain_rate(&self) -> u32 {
-        self.chains.get(self.cur_chain).map_or(8000, |c| c.rate)
+        self.decoders.chain_rate()
     }
 
     fn render_block(&mut self, dst: &mut [f32], t0: f64, info: &mut RenderInfo) {
@@ -870,8 +729,8 @@ impl Receiver {
                 break;
             }
             let need = self
-                .chains
-                .get(self.cur_chain)
+                .decoders
+                .chain()
                 .map_or(want, |c| c.rs.input_frames_needed(want));
             if self.sync.unplayed() >= need {
                 written += self.play(need, want, rest, info);
@@ -902,7 +761,7 @@ impl Receiver {
         let read = self.sync.read_pos();
         self.commit_to(read + input);
         let pc = self.sync.channels();
-        let Some(chain) = self.chains.get_mut(self.cur_chain) else {
+        let Some(chain) = self.decoders.chain_mut() else {
             return 0;
         };
         let (src, tags) = self.sync.readable(input);
@@ -954,62 +813,20 @@ impl Receiver {
     /// Hands unplayed frames up to `pos` to the concealer's history (which
     /// cross-fades the first ones after a loss, in place).
     fn commit_to(&mut self, pos: usize) {
-        let from = self.sync.commit_pos();
-        if pos <= from {
-            return;
-        }
-        let codec_plc = self.decoders.get(self.cur_dec).is_some_and(|d| d.codec_plc);
-        if !codec_plc {
-            let (frames, _) = self.sync.frames_mut(from, pos);
-            if let Some(c) = self.chains.get_mut(self.cur_chain) {
-                c.plc.good(frames);
-            }
-        }
-        self.sync.set_commit(pos);
+        self.decoders.commit_to(&mut self.sync, pos);
     }
 
     /// Makes `di` the current decoder; `false` when its rate differs and
     /// the sync buffer must be played out first.
     fn ensure_decoder(&mut self, di: usize) -> bool {
-        if self.dec_active && di == self.cur_dec {
-            return true;
-        }
-        let Some(chain) = self.decoders.get(di).map(|d| d.chain) else {
-            return true;
-        };
-        if chain != self.cur_chain && self.sync.unplayed() > 0 {
-            return false;
-        }
-        let end = self.sync.end_pos();
-        self.commit_to(end);
-        let old_pt = self
-            .decoders
-            .get(self.cur_dec)
-            .filter(|_| self.dec_active)
-            .map(|d| d.pt);
-        if chain != self.cur_chain {
-            self.cur_chain = chain;
-            if let Some(c) = self.chains.get_mut(chain) {
-                c.rs.reset();
-                self.sync.reset(c.ch);
-            }
-        }
-        if let Some(c) = self.chains.get_mut(chain) {
-            c.plc.reset();
-        }
-        let mut new_pt = None;
-        if let Some(d) = self.decoders.get_mut(di) {
-            d.dec.reset();
-            new_pt = Some(d.pt);
-        }
-        self.cur_dec = di;
-        self.dec_active = true;
-        if let (Some(old), Some(new)) = (old_pt, new_pt) {
-            if old != new {
+        match self.decoders.select(di, &mut self.sync) {
+            Selected::Ready => true,
+            Selected::Changed { old, new } => {
                 self.emit(ReceiverEvent::PayloadTypeChanged { old, new });
+                true
             }
+            Selected::Drain => false,
         }
-        true
     }
 
     /// Audio held, ms: unplayed decoded audio plus the buffered timeline
@@ -1061,9 +878,7 @@ impl Receiver {
     /// have arrived and none of them was audio (telephone-events while the
     /// audio is suppressed).
     fn in_dtx(&self) -> bool {
-        if self.playout.last_dtx_packet
-            && self.decoders.get(self.cur_dec).is_some_and(|d| d.codec_plc)
-        {
+        if self.playout.last_dtx_packet && self.decoders.codec_plc() {
             return true;
         }
         match (self.playout.last_seq, self.source.highest_seq()) {
@@ -1252,7 +1067,7 @@ impl Receiver {
                 let Some(p) = self.buffer.front().copied() else {
                     return self.fallback();
                 };
-                if p.decoder as usize != self.cur_dec || !self.recover_fec(&p, t) {
+                if p.decoder as usize != self.decoders.current_index() || !self.recover_fec(&p, t) {
                     return self.loss_step(next.map(|n| n.gap_ms));
                 }
                 Step::Audio
@@ -1260,7 +1075,7 @@ impl Receiver {
             Op::Conceal => self.loss_step(next.map(|n| n.gap_ms)),
             Op::LossSilence => {
                 let frames = short;
-                let codec_plc = self.decoders.get(self.cur_dec).is_some_and(|d| d.codec_plc);
+                let codec_plc = self.decoders.codec_plc();
                 if codec_plc {
                     self.silence(frames, tag::CONCEALED_SILENT, true);
                 } else {
@@ -1274,8 +1089,7 @@ impl Receiver {
                 let gap_ms = next.map_or(f64::from(STEP_MS), |n| n.gap_ms);
                 // (No `clamp`: it panics when its bounds cross.)
                 let ms = gap_ms.min(frames_to_ms(short, rate)).max(0.0);
-                let cng = self.playout.last_dtx_packet
-                    && self.decoders.get(self.cur_dec).is_some_and(|d| d.codec_plc);
+                let cng = self.playout.last_dtx_packet && self.decoders.codec_plc();
                 if cng {
                     let frames = ms_to_frames(ms, rate).div_ceil(OPUS_STEP).max(1) * OPUS_STEP;
                     if self.codec_conceal(frames, tag::COMFORT, tag::COMFORT, true) {
@@ -1381,8 +1195,8 @@ impl Receiver {
     /// Appends `frames` of concealment: the codec's PLC if it has one (Opus,
     /// rounded up to 2.5 ms), else the pitch-based concealer.
     fn conceal(&mut self, frames: usize, advance: bool) {
-        let codec_plc = self.decoders.get(self.cur_dec).is_some_and(|d| d.codec_plc);
-        if codec_plc && self.dec_active {
+        let codec_plc = self.decoders.codec_plc();
+        if codec_plc && self.decoders.is_active() {
             let n = frames.div_ceil(OPUS_STEP).max(1) * OPUS_STEP;
             if self.codec_conceal(n, tag::CONCEALED, tag::CONCEALED_SILENT, advance) {
                 return;
@@ -1393,7 +1207,7 @@ impl Receiver {
         let pc = self.sync.channels();
         let dst = self.sync.tail(frames.max(1));
         let n = dst.len() / pc;
-        if let Some(c) = self.chains.get_mut(self.cur_chain) {
+        if let Some(c) = self.decoders.chain_mut() {
             c.plc.conceal(dst);
         } else {
             dst.fill(0.0);
@@ -1406,7 +1220,7 @@ impl Receiver {
 
     /// Codec PLC (or CNG after a DTX packet) into the sync buffer.
     fn codec_conceal(&mut self, frames: usize, loud: u8, quiet: u8, advance: bool) -> bool {
-        let Some(d) = self.decoders.get_mut(self.cur_dec) else {
+        let Some(d) = self.decoders.current_mut() else {
             return false;
         };
         let codec_ch = d.codec_ch;
@@ -1468,8 +1282,8 @@ impl Receiver {
             return Step::Audio;
         };
         let min_in = self
-            .chains
-            .get(self.cur_chain)
+            .decoders
+            .chain()
             .map_or(usize::MAX, |c| c.stretch.min_input_frames());
         let mut extra = 0;
         while self.sync.uncommitted() < min_in && extra < 8 {
@@ -1478,7 +1292,9 @@ impl Receiver {
             };
             let gap_ms = (q.ts - self.playout.play_ts) as f64 * 1000.0
                 / f64::from(self.playout.clock.max(1));
-            if q.decoder as usize != self.cur_dec || gap_ms > decision::DUE_TOLERANCE_MS {
+            if q.decoder as usize != self.decoders.current_index()
+                || gap_ms > decision::DUE_TOLERANCE_MS
+            {
                 break;
             }
             self.decode_front(t_read);
@@ -1580,7 +1396,7 @@ impl Receiver {
     /// Recovers the gap before `p` from its in-band FEC.
     fn recover_fec(&mut self, p: &PacketMeta, t: f64) -> bool {
         let clock = self.playout.clock.max(1);
-        let Some(d) = self.decoders.get_mut(self.cur_dec) else {
+        let Some(d) = self.decoders.current_mut() else {
             return false;
         };
         let rate = d.info.sample_rate;
@@ -1633,7 +1449,7 @@ impl Receiver {
         if !urgent && self.playout.quiet_run_ms < MIN_PAUSE_MS {
             return;
         }
-        let Some(c) = self.chains.get_mut(self.cur_chain) else {
+        let Some(c) = self.decoders.chain_mut() else {
             return;
         };
         c.stretch
