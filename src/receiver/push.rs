@@ -226,6 +226,18 @@ impl Receiver {
         Ok(Payload::Audio { slot, frames })
     }
 
+    /// Plays `ssrc` from now on (an SSRC change).
+    ///
+    /// Resets: the buffered packets (discarded), everything the source
+    /// tracker keeps for a source (unwrappers, duplicate window, reception
+    /// state, sender report, held packet), open DTMF events (ended), every
+    /// decoder, the delay manager's statistics (re-seeded at the current
+    /// target), the playout timeline and the loss run
+    /// ([`Playout::reset_for_new_source`](super::playout::Playout::reset_for_new_source)).
+    /// Keeps: the decoded audio not yet played (the old source's last
+    /// audio still plays out) and the concealer, the statistics, and the
+    /// rest of the playout state (see
+    /// [`Playout::reset`](super::playout::Playout::reset)).
     fn switch_source(&mut self, ssrc: u32, at_ms: f64) {
         if let Some(old) = self.source.ssrc() {
             self.emit(ReceiverEvent::SsrcChanged { old, new: ssrc });
@@ -377,6 +389,14 @@ impl Receiver {
     }
 
     /// The sender's timestamps jumped: start a new timeline (same source).
+    ///
+    /// Resets: the buffered packets (discarded: they belong to the old
+    /// timeline), the timestamp unwrapper and the jitter estimate's
+    /// transit, the delay manager's arrival window, the playout timeline
+    /// ([`Playout::reset`](super::playout::Playout::reset)). Keeps: the
+    /// sequence numbers (unwrapper, duplicate window: same source), the
+    /// decoded audio not yet played, decoders and concealer, the target
+    /// delay, and the loss run and the rest of the playout state.
     fn resync(&mut self) {
         self.stats.packets_discarded += self.buffer.len() as u64;
         self.buffer.clear();
