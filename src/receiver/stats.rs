@@ -324,6 +324,25 @@ impl Carry {
     }
 }
 
+/// Output-rate sample counters with their fractional carries.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Carries {
+    /// `totalSamplesReceived`.
+    pub total: Carry,
+    /// `concealedSamples`.
+    pub concealed: Carry,
+    /// `silentConcealedSamples`.
+    pub silent: Carry,
+    /// `comfort_samples`.
+    pub comfort: Carry,
+    /// `jitterBufferEmittedCount`.
+    pub emitted: Carry,
+    /// `insertedSamplesForDeceleration`.
+    pub inserted: Carry,
+    /// `removedSamplesForAcceleration`.
+    pub removed: Carry,
+}
+
 /// `audioLevel` / `totalAudioEnergy` meter over played output.
 #[derive(Clone, Copy, Debug, Default)]
 pub(crate) struct AudioMeter {
