@@ -270,7 +270,7 @@ export async function realtimeFixture({ name, payloadTypes = {}, seconds, rate =
  * → recorders, all in one 44.1 kHz context; the microphone itself is
  * recorded too (the reference, same clock).
  */
-export async function micLoopback({ codecs, seconds = 4, rate = 44100 }) {
+export async function micLoopback({ codecs, seconds = 4, rate = 44100, jitter }) {
   const ctx = new AudioContext({ sampleRate: rate });
   await ctx.resume();
   const vox = await register(ctx);
@@ -283,7 +283,7 @@ export async function micLoopback({ codecs, seconds = 4, rate = 44100 }) {
   const legs = [];
   for (const c of codecs) {
     const mic = vox.createMic({ codec: c.codec, payloadType: c.pt, bitrate: c.bitrate });
-    const player = vox.createPlayer({ payloadTypes: c.pt >= 96 ? { [c.pt]: c.codec } : {} });
+    const player = vox.createPlayer({ payloadTypes: c.pt >= 96 ? { [c.pt]: c.codec } : {}, jitter });
     const rec = await recorder(ctx, seconds + 1);
     let packets = 0, bytes = 0;
     mic.onpacket = (b) => { packets++; bytes += b.length; player.push(b); };
