@@ -269,6 +269,20 @@ impl Receiver {
         }
     }
 
+    /// Drops the oldest buffered packet, counted as discarded (and as
+    /// late when it arrived too late to play).
+    fn discard_front(&mut self, late: bool) {
+        if let Some(p) = self.buffer.pop_front() {
+            if p.has_fec {
+                self.stats.fec_packets_discarded += 1;
+            }
+            self.stats.packets_discarded += 1;
+            if late {
+                self.stats.packets_late += 1;
+            }
+        }
+    }
+
     /// Drops buffered packets whose audio is entirely behind playout.
     fn drop_stale(&mut self) {
         if !self.playout.playing {
@@ -278,11 +292,7 @@ impl Receiver {
             if p.end() > self.playout.decoded_end {
                 break;
             }
-            if p.has_fec {
-                self.stats.fec_packets_discarded += 1;
-            }
-            self.stats.packets_discarded += 1;
-            self.buffer.pop_front();
+            self.discard_front(false);
         }
         // Stalled (a delay spike, or an outage): packets wholly behind the
         // playout position are late when a later one is still on time. The
@@ -299,12 +309,7 @@ impl Receiver {
                 if !on_time || p.end() > self.playout.play_ts || self.buffer.len() < 2 {
                     break;
                 }
-                if p.has_fec {
-                    self.stats.fec_packets_discarded += 1;
-                }
-                self.stats.packets_discarded += 1;
-                self.stats.packets_late += 1;
-                self.buffer.pop_front();
+                self.discard_front(true);
             }
         }
     }
@@ -406,12 +411,7 @@ impl Receiver {
             if off(&q) < target || off(&p) <= target + decision::HIGH_MS {
                 break;
             }
-            if p.has_fec {
-                self.stats.fec_packets_discarded += 1;
-            }
-            self.stats.packets_discarded += 1;
-            self.stats.packets_late += 1;
-            self.buffer.pop_front();
+            self.discard_front(true);
         }
         let Some(p) = self.buffer.front().copied() else {
             return self.fallback();
@@ -447,11 +447,7 @@ impl Receiver {
                 break;
             }
             lvl -= dur_ms;
-            if p.has_fec {
-                self.stats.fec_packets_discarded += 1;
-            }
-            self.stats.packets_discarded += 1;
-            self.buffer.pop_front();
+            self.discard_front(false);
         }
         if let Some(p) = self.buffer.front() {
             self.playout.play_ts = self.playout.play_ts.max(p.ts);
