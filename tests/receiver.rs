@@ -125,10 +125,13 @@ fn find_exact(hay: &[f32], needle: &[f32]) -> Option<usize> {
     (0..hay.len().saturating_sub(needle.len()) + 1).find(|&k| hay[k..k + needle.len()] == *needle)
 }
 
-/// Clean path (constant 20 ms delay), the target pinned to the initial
-/// delay (min = initial = 60 ms) so nothing is time-stretched: the output
-/// must be the plain decode, bit for bit, after the initial delay.
-fn clean_exact(file: &[u8], pt: u8, rtpmap: &str, rate: u32, block: usize) {
+/// A capture's packets, their plain decode (Opus as mono, like the
+/// receivers under test) and their arrivals over a constant 20 ms path.
+#[allow(clippy::type_complexity)]
+fn clean_capture(
+    file: &[u8],
+    rtpmap: &str,
+) -> (Vec<(Vec<u8>, f64)>, Vec<f32>, Vec<(Vec<u8>, f64)>) {
     let pk = capture(file);
     let info = voxlet::codec::parse_rtpmap(rtpmap).unwrap();
     let info = if info.kind == CodecKind::Opus {
@@ -137,7 +140,15 @@ fn clean_exact(file: &[u8], pt: u8, rtpmap: &str, rate: u32, block: usize) {
         info
     };
     let reference = plain_decode(info.decoder().unwrap().as_mut(), &pk);
-    let arrivals: Vec<_> = pk.iter().map(|(b, t)| (b.clone(), t + 20.0)).collect();
+    let arrivals = pk.iter().map(|(b, t)| (b.clone(), t + 20.0)).collect();
+    (pk, reference, arrivals)
+}
+
+/// Clean path (constant 20 ms delay), the target pinned to the initial
+/// delay (min = initial = 60 ms) so nothing is time-stretched: the output
+/// must be the plain decode, bit for bit, after the initial delay.
+fn clean_exact(file: &[u8], pt: u8, rtpmap: &str, rate: u32, block: usize) {
+    let (pk, reference, arrivals) = clean_capture(file, rtpmap);
     let mut cfg = config(registry(pt, rtpmap), rate, 1);
     cfg.min_delay_ms = 60;
     cfg.initial_delay_ms = 60;
@@ -196,15 +207,7 @@ fn clean_network_opus_is_bit_exact() {
 /// (Before: pushing first left the delay model seeded for a render block of
 /// 0 ms, and the first seconds were accelerated by 81–193 samples.)
 fn clean_default_config(file: &[u8], pt: u8, rtpmap: &str, rate: u32) {
-    let pk = capture(file);
-    let info = voxlet::codec::parse_rtpmap(rtpmap).unwrap();
-    let info = if info.kind == CodecKind::Opus {
-        info.with_channels(1).unwrap()
-    } else {
-        info
-    };
-    let reference = plain_decode(info.decoder().unwrap().as_mut(), &pk);
-    let arrivals: Vec<_> = pk.iter().map(|(b, t)| (b.clone(), t + 20.0)).collect();
+    let (_, reference, arrivals) = clean_capture(file, rtpmap);
     let end = arrivals.last().unwrap().1 + 500.0;
     for block in [rate as usize / 100, 128] {
         for push_first in [false, true] {
