@@ -211,7 +211,7 @@ impl Bench {
             t = n as f64 * 1000.0 / 48000.0;
         }
         self.sink += self.block[0];
-        *rx.stats()
+        rx.stats()
     }
 }
 

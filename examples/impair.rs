@@ -290,7 +290,7 @@ fn main() {
     let (mut i, mut n, mut t) = (0, 0u64, 0.0);
     // Stats as of the last block with decoded audio: the concealment after
     // the stream ended is not part of the scenario.
-    let mut s = *rx.stats();
+    let mut s = rx.stats();
     while t < end_ms {
         while i < arrivals.len() && arrivals[i].arrival_ms <= t {
             let _ = rx.push(&arrivals[i].bytes, arrivals[i].arrival_ms);
@@ -298,7 +298,7 @@ fn main() {
         }
         let info = rx.render(&mut buf, t);
         if info.decoded_frames > 0 {
-            s = *rx.stats();
+            s = rx.stats();
         }
         out.extend_from_slice(&buf);
         n += BLOCK as u64;

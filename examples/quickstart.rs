@@ -29,8 +29,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             let t = (block * 128 + i as u64) as f32 / 48_000.0;
             *s = 0.3 * (2.0 * std::f32::consts::PI * 440.0 * t).sin();
         }
-        tx.push_audio(&mic, now_ms as u64)?;
-        while let Some(packet) = tx.poll_packet(now_ms as u64) {
+        tx.push_audio(&mic, now_ms)?;
+        while let Some(packet) = tx.poll_packet(now_ms) {
             rx.push(packet, now_ms)?; // over any transport; here a perfect one
         }
         rx.render(&mut out, now_ms); // exactly 128 frames at 44.1 kHz, never fails

@@ -47,7 +47,7 @@ fn bench(name: &str, kind: CodecKind, rate: u32, ch: u16, block: usize) {
             t = n as f64 * 1000.0 / rate as f64;
         }
         best = best.min(start.elapsed().as_secs_f64());
-        stats = Some(*rx.stats());
+        stats = Some(rx.stats());
     }
     let s = stats.expect("ran");
     println!(

@@ -69,11 +69,11 @@ fn main() {
     let rtcp_dest = format!("{host}:{}", port + 1);
 
     let start = Instant::now();
-    let now_ms = || start.elapsed().as_millis() as u64;
+    let now_ms = || start.elapsed().as_secs_f64() * 1000.0;
     let unix_ms = || {
         SystemTime::now()
             .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_millis() as u64)
+            .map_or(0.0, |d| d.as_secs_f64() * 1000.0)
     };
     let mut pos = 0;
     let mut flushed = false;
@@ -86,7 +86,7 @@ fn main() {
         } else if !flushed {
             flushed = tx.flush(now).is_ok();
         }
-        if !dtmf_sent && now >= 1000 {
+        if !dtmf_sent && now >= 1000.0 {
             for d in ['1', '2', '3'] {
                 tx.send_dtmf(d, 120, 10).expect("dtmf");
             }
@@ -103,8 +103,8 @@ fn main() {
         if flushed && tx.is_drained() {
             break;
         }
-        let wait = tx.next_due_ms().map_or(5, |t| t.saturating_sub(now).min(5));
-        std::thread::sleep(Duration::from_millis(wait.max(1)));
+        let wait = tx.next_due_ms().map_or(5.0, |t| (t - now).clamp(1.0, 5.0));
+        std::thread::sleep(Duration::from_secs_f64(wait / 1000.0));
     }
     eprintln!(
         "sent {packets} packets, {bytes_out} bytes in {:.1} s; {:?}",

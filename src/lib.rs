@@ -9,6 +9,29 @@
 //! a native gateway, and in deterministic tests that simulate hours of
 //! network in milliseconds.
 //!
+//! ## Time
+//!
+//! Every time argument in the crate is an `f64` count of milliseconds on
+//! the caller's monotonic clock, named `*_ms` (`arrival_ms`, `now_ms`):
+//! [`Receiver`], [`Sender`], [`stream::StreamPlayer`] and what the wire
+//! adapters hand over all take the same clock. Why not str0m's
+//! `std::time::Instant`: in `wasm32-unknown-unknown` (an AudioWorklet)
+//! `Instant::now()` panics, and the clocks a page has are `f64` already
+//! (`currentTime` in seconds, `performance.now()` in ms). Why not integer
+//! ms: a 128-frame render quantum at 44.1 kHz lasts 2.902… ms, and rounding
+//! it would make the playout clock drift from the audio clock. `f64` holds
+//! whole milliseconds exactly for 285,000 years. A non-finite time (NaN,
+//! ±∞) never corrupts state: a packet with one is rejected and counted, a
+//! render or send call uses the last finite time. Only the wall clock for
+//! RTCP NTP timestamps (`unix_ms`) is a different clock.
+//!
+//! ## Names
+//!
+//! One name per concept across the three engines and the JavaScript API:
+//! `clear()` drops queued audio (barge-in) everywhere; `Sender::flush`
+//! sends the partial last frame; `resampler_quality`, `output_channels` /
+//! `input_channels` (`u16`), `stats()` returns a copy. See `MIGRATION.md`.
+//!
 //! Layout:
 //! - [`rtp`]: RTP/RTCP parsing and building (RFC 3550, RFC 8285), sequence
 //!   and timestamp unwrapping.

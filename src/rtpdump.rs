@@ -35,6 +35,7 @@ pub const MAX_PACKET_LEN: usize = u16::MAX as usize - RECORD_HEADER_LEN;
 
 /// Why an rtpdump file could not be read or written.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum RtpDumpError {
     /// The file does not start with `#!rtpplay1.0 `.
     BadMagic,

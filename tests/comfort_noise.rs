@@ -271,7 +271,7 @@ fn receiver_plays_cn_in_the_pause() {
         }
     }
     assert_eq!(left, right, "the same noise in both channels");
-    let s = *rx.stats();
+    let s = rx.stats();
     assert_eq!(s.errors.total(), 0);
     assert_eq!(s.packets_lost, 0);
     assert_eq!(s.concealed_samples, 0, "a CN pause is not a loss");

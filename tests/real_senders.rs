@@ -86,7 +86,7 @@ fn replay_at(arrivals: &[(Vec<u8>, f64)], registry: Registry, rate: u32, block: 
         t = n as f64 * 1000.0 / f64::from(rate);
     }
     Run {
-        stats: *rx.stats(),
+        stats: rx.stats(),
         events,
         concealed_in_stream,
         concealed_first_s,

@@ -387,7 +387,7 @@ fn jitter_40ms_late_loss_and_delay() {
     let mut cfg = config(registry(0, "PCMU/8000"), 48000, 1);
     cfg.initial_delay_ms = cfg.min_delay_ms;
     let (rx, _out, _infos, fates) = simulate(cfg, sim, &packets, 128, 300.0);
-    let s = *rx.stats();
+    let s = rx.stats();
     let j = jitters(&fates);
     let p95 = quantile(&j, 0.95);
     let mean_j = j.iter().sum::<f64>() / j.len() as f64;
@@ -1060,7 +1060,7 @@ fn opus_fec_recovers_a_dropped_packet() {
         )
         .unwrap()
         .has_fec(voxlet::rtp::RtpPacket::parse(&dropped.0).unwrap().payload());
-        (*rx.stats(), has)
+        (rx.stats(), has)
     };
     let (s, dropped_had_fec) = run(true);
     assert_eq!(s.fec_packets_recovered, 1, "{s:?}");
@@ -1366,7 +1366,7 @@ fn explore_jitter() {
             };
             let cfg = config(registry(0, "PCMU/8000"), 48000, 1);
             let (rx, _o, _i, fates) = simulate(cfg, sim, &packets, 128, 300.0);
-            let s = *rx.stats();
+            let s = rx.stats();
             let j = jitters(&fates);
             let jb = s.jitter_buffer_delay / s.jitter_buffer_emitted_count as f64 * 1000.0;
             println!("jit {p} seed {seed}: p95 {:.1} late {:.2}% jb {jb:.1} (jb-p95 {:.1}) conc {:.2}% accel {} expand {}",
@@ -1434,12 +1434,12 @@ fn worklet_stretch(
             start = Some(t + (128 - info.decoded_frames) as f64 / 48.0);
         }
         if at_settle.is_none() && t >= settle_ms {
-            at_settle = Some(stretched(rx.stats()));
+            at_settle = Some(stretched(&rx.stats()));
         }
         n += 128;
         t = n as f64 / 48.0;
     }
-    let s = *rx.stats();
+    let s = rx.stats();
     let total = stretched(&s);
     (
         total - at_settle.unwrap_or(0),
@@ -1529,7 +1529,7 @@ fn jitter_buffer_delay_meets_its_target() {
         };
         let cfg = config(registry(0, "PCMU/8000"), 48000, 1);
         let (rx, _out, _infos, _fates) = simulate(cfg, sim, &packets, 128, 300.0);
-        let s = *rx.stats();
+        let s = rx.stats();
         let n = s.jitter_buffer_emitted_count as f64;
         let delay = s.jitter_buffer_delay / n * 1000.0;
         let target = s.jitter_buffer_target_delay / n * 1000.0;

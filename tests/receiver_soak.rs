@@ -84,7 +84,7 @@ fn soak(ppm: f64, seed: u64) -> Outcome {
         block += 1;
         t = block as f64 * 20.0;
     }
-    let s = *rx.stats();
+    let s = rx.stats();
     let out = Outcome {
         level_min,
         level_max,

@@ -64,21 +64,21 @@ fn run(tx: &mut Sender, pcm: &[f32], ch: usize, rate: u32, block: usize) -> Vec<
     let frames = pcm.len() / ch;
     while pos < frames {
         let n = block.min(frames - pos);
-        let now = ((pos + n) as u64 * 1000) / rate as u64;
+        let now = (((pos + n) as u64 * 1000) / rate as u64) as f64;
         let mut off = 0;
         while off < n {
             let used = tx
                 .push_audio(&pcm[(pos + off) * ch..(pos + n) * ch], now)
                 .unwrap();
             off += used;
-            while let Some(p) = tx.poll_packet(u64::MAX) {
+            while let Some(p) = tx.poll_packet(f64::MAX) {
                 out.push(p.to_vec());
             }
         }
         pos += n;
     }
-    tx.flush(u64::MAX).unwrap();
-    while let Some(p) = tx.poll_packet(u64::MAX) {
+    tx.flush(f64::MAX).unwrap();
+    while let Some(p) = tx.poll_packet(f64::MAX) {
         out.push(p.to_vec());
     }
     out
@@ -573,7 +573,7 @@ fn push_ms(tx: &mut Sender, ms: usize, t0: &mut usize) -> Vec<Vec<u8>> {
     let mut out = Vec::new();
     for b in pcm.chunks(128 * ch) {
         *t0 += b.len() / ch;
-        let now = (*t0 * 1000 / rate) as u64;
+        let now = (*t0 * 1000 / rate) as f64;
         assert_eq!(tx.push_audio(b, now).unwrap(), b.len() / ch);
         while let Some(p) = tx.poll_packet(now) {
             out.push(p.to_vec());
@@ -762,18 +762,18 @@ fn paced_five_seconds_released_at_media_times() {
     cfg.pacing = Pacing::Paced;
     cfg.max_queue_ms = 5000;
     let mut tx = Sender::new(cfg).unwrap();
-    assert_eq!(tx.push_audio(five_s, 1000).unwrap(), 40_000);
+    assert_eq!(tx.push_audio(five_s, 1000.0).unwrap(), 40_000);
     assert_eq!(tx.queued_packets(), 250);
-    assert_eq!(tx.next_due_ms(), Some(1000));
+    assert_eq!(tx.next_due_ms(), Some(1000.0));
     assert!(!tx.is_drained());
     let mut released = Vec::new();
     for now in 1000..7000u64 {
-        while let Some(p) = tx.poll_packet(now) {
+        while let Some(p) = tx.poll_packet(now as f64) {
             released.push((now, RtpPacket::parse(p).unwrap().sequence()));
         }
         if now == 3000 {
             assert_eq!(released.len(), 101);
-            assert_eq!(tx.next_due_ms(), Some(3020));
+            assert_eq!(tx.next_due_ms(), Some(3020.0));
         }
     }
     assert_eq!(released.len(), 250);
@@ -784,8 +784,8 @@ fn paced_five_seconds_released_at_media_times() {
     assert!(tx.is_drained());
     assert_eq!(tx.next_due_ms(), None);
     // A later push continues the schedule where the media is.
-    tx.push_audio(&pcm[40_000..40_160], 6010).unwrap();
-    assert_eq!(tx.next_due_ms(), Some(6000));
+    tx.push_audio(&pcm[40_000..40_160], 6010.0).unwrap();
+    assert_eq!(tx.next_due_ms(), Some(6000.0));
 }
 
 #[test]
@@ -796,12 +796,12 @@ fn paced_backpressure_loses_nothing() {
     cfg.max_queue_ms = 200; // 10 + 2 slots
     let mut tx = Sender::new(cfg).unwrap();
     assert_eq!(tx.queue_capacity(), 12);
-    let first = tx.push_audio(&pcm, 0).unwrap();
+    let first = tx.push_audio(&pcm, 0.0).unwrap();
     assert_eq!(first, 12 * 160, "stops at the frame that would not fit");
-    assert_eq!(tx.push_audio(&pcm[first..], 0).unwrap(), 0);
+    assert_eq!(tx.push_audio(&pcm[first..], 0.0).unwrap(), 0);
     let mut pos = first;
     let mut got = Vec::new();
-    let mut now = 0;
+    let mut now = 0.0;
     while pos < pcm.len() || !tx.is_drained() {
         pos += tx.push_audio(&pcm[pos..], now).unwrap();
         if pos == pcm.len() {
@@ -810,8 +810,8 @@ fn paced_backpressure_loses_nothing() {
         while let Some(p) = tx.poll_packet(now) {
             got.push(p.to_vec());
         }
-        now += 5;
-        assert!(now < 100_000);
+        now += 5.0;
+        assert!(now < 100_000.0);
     }
     let ps = parse_all(&got);
     assert_eq!(ps.len(), pcm.len().div_ceil(160));
@@ -825,26 +825,72 @@ fn paced_backpressure_loses_nothing() {
 }
 
 #[test]
+fn non_finite_times_are_taken_as_the_last_finite_one() {
+    // A clock that glitches (NaN, ±∞) must not corrupt the paced schedule,
+    // the RTP timestamps or the RTCP schedule: each call uses the last
+    // finite time instead.
+    let pcm = s16le(SPEECH_8K);
+    let run = |glitch: bool| {
+        let mut cfg = config(pcmu(), 0);
+        cfg.pacing = Pacing::Paced;
+        cfg.rtcp_interval_ms = 1000;
+        let mut tx = Sender::new(cfg).unwrap();
+        let mut log = Vec::new();
+        for k in 0..100u32 {
+            let now = f64::from(k) * 10.0;
+            let bad = [f64::NAN, f64::INFINITY, f64::NEG_INFINITY][k as usize % 3];
+            let at = |t: f64| if glitch && k % 2 == 1 { bad } else { t };
+            let block = &pcm[k as usize * 80..(k as usize + 1) * 80];
+            // In the glitched run every other call's time is bad; the
+            // previous call was at now - 10, so shift the good run to match.
+            let t = if glitch && k % 2 == 1 {
+                now - 10.0
+            } else {
+                now
+            };
+            tx.push_audio(block, at(t)).unwrap();
+            while let Some(p) = tx.poll_packet(at(t)) {
+                let p = RtpPacket::parse(p).unwrap();
+                log.push((k, p.sequence(), p.timestamp()));
+            }
+            if let Some(r) = tx.poll_rtcp(at(t), 1.7e12) {
+                log.push((k, 0xFFFF, r.len() as u32));
+            }
+            assert!(tx.next_due_ms().is_none_or(f64::is_finite));
+            assert_eq!(tx.rtp_timestamp_at(at(t)), tx.rtp_timestamp_at(t));
+        }
+        log
+    };
+    let glitched = run(true);
+    assert!(
+        glitched.len() > 40,
+        "packets were released: {}",
+        glitched.len()
+    );
+    assert_eq!(glitched, run(false));
+}
+
+#[test]
 fn paced_producer_stall_restarts_the_schedule() {
     let pcm = s16le(SPEECH_8K);
     let mut cfg = config(pcmu(), 0);
     cfg.pacing = Pacing::Paced;
     let mut tx = Sender::new(cfg).unwrap();
-    tx.push_audio(&pcm[..1600], 0).unwrap(); // 200 ms
+    tx.push_audio(&pcm[..1600], 0.0).unwrap(); // 200 ms
     let mut n = 0;
     for now in 0..400 {
-        while tx.poll_packet(now).is_some() {
+        while tx.poll_packet(now as f64).is_some() {
             n += 1;
         }
     }
     assert_eq!(n, 10);
     // The producer comes back 2 s late with 200 ms more: no burst, the
     // schedule restarts at now.
-    tx.push_audio(&pcm[1600..3200], 2200).unwrap();
-    assert_eq!(tx.next_due_ms(), Some(2200));
+    tx.push_audio(&pcm[1600..3200], 2200.0).unwrap();
+    assert_eq!(tx.next_due_ms(), Some(2200.0));
     let mut times = Vec::new();
     for now in 2200..2600 {
-        while tx.poll_packet(now).is_some() {
+        while tx.poll_packet(now as f64).is_some() {
             times.push(now);
         }
     }
@@ -856,9 +902,9 @@ fn live_releases_immediately_and_bounds_the_queue() {
     let pcm = s16le(SPEECH_8K);
     let mut tx = Sender::new(config(pcmu(), 0)).unwrap();
     // Pushed "in the future" relative to the poll: live ignores media time.
-    tx.push_audio(&pcm[..800], 50_000).unwrap();
+    tx.push_audio(&pcm[..800], 50_000.0).unwrap();
     let mut n = 0;
-    while tx.poll_packet(0).is_some() {
+    while tx.poll_packet(0.0).is_some() {
         n += 1;
     }
     assert_eq!(n, 5);
@@ -866,29 +912,29 @@ fn live_releases_immediately_and_bounds_the_queue() {
     // says so by consuming less.
     let mut tx = Sender::new(config(pcmu(), 0)).unwrap();
     assert_eq!(tx.queue_capacity(), 52);
-    assert_eq!(tx.push_audio(&pcm[..50 * 160 + 50], 0).unwrap(), 8050);
-    assert_eq!(tx.push_audio(&pcm[8050..], 0).unwrap(), 110 + 160);
+    assert_eq!(tx.push_audio(&pcm[..50 * 160 + 50], 0.0).unwrap(), 8050);
+    assert_eq!(tx.push_audio(&pcm[8050..], 0.0).unwrap(), 110 + 160);
     assert_eq!(tx.queued_packets(), 52);
-    assert_eq!(tx.push_audio(&pcm[8320..], 0).unwrap(), 0);
+    assert_eq!(tx.push_audio(&pcm[8320..], 0.0).unwrap(), 0);
     // flush needs room too, and resumes where it stopped: from 48 kHz the
     // tail is 150 frames + 24 of resampler delay, two packets, one free.
     let mut cfg = config(pcmu(), 0);
     cfg.input_rate = 48_000;
     let mut tx48 = Sender::new(cfg).unwrap();
     let mic = vec![0.25f32; (51 * 160 + 150) * 6];
-    assert_eq!(tx48.push_audio(&mic, 0).unwrap(), mic.len());
+    assert_eq!(tx48.push_audio(&mic, 0.0).unwrap(), mic.len());
     assert_eq!(tx48.queued_packets(), 51);
-    assert_eq!(tx48.flush(0), Err(SenderError::QueueFull));
+    assert_eq!(tx48.flush(0.0), Err(SenderError::QueueFull));
     assert_eq!(tx48.queued_packets(), 52);
-    assert!(tx48.poll_packet(0).is_some());
-    assert_eq!(tx48.flush(0), Ok(()));
+    assert!(tx48.poll_packet(0.0).is_some());
+    assert_eq!(tx48.flush(0.0), Ok(()));
     assert_eq!(tx48.queued_packets(), 52);
-    assert_eq!(tx48.flush(0), Ok(()), "nothing left to flush");
+    assert_eq!(tx48.flush(0.0), Ok(()), "nothing left to flush");
     assert_eq!(tx48.queued_packets(), 52);
     let mut buf = [0u8; 64];
-    assert_eq!(tx.poll_packet_into(0, &mut buf), Some(Err(172)));
+    assert_eq!(tx.poll_packet_into(0.0, &mut buf), Some(Err(172)));
     let mut buf = [0u8; 200];
-    assert_eq!(tx.poll_packet_into(0, &mut buf), Some(Ok(172)));
+    assert_eq!(tx.poll_packet_into(0.0, &mut buf), Some(Ok(172)));
     assert_eq!(RtpPacket::parse(&buf[..172]).unwrap().payload().len(), 160);
 }
 
@@ -905,16 +951,19 @@ fn sender_reports_carry_counts_and_the_ntp_rtp_mapping() {
     cfg.cname = Some("voxlet@test".into());
     let mut tx = Sender::new(cfg).unwrap();
     let unix0 = 1_700_000_000_000u64;
-    assert!(tx.poll_rtcp(0, unix0).is_none(), "nothing sent yet");
-    tx.push_audio(&pcm[..8000 * 5], 100).unwrap();
+    assert!(
+        tx.poll_rtcp(0.0, unix0 as f64).is_none(),
+        "nothing sent yet"
+    );
+    tx.push_audio(&pcm[..8000 * 5], 100.0).unwrap();
     let mut reports = Vec::new();
     let mut sent = (0u32, 0u32);
     for now in 100..5200u64 {
-        while let Some(p) = tx.poll_packet(now) {
+        while let Some(p) = tx.poll_packet(now as f64) {
             sent.0 += 1;
             sent.1 += (p.len() - 12) as u32;
         }
-        if let Some(r) = tx.poll_rtcp(now, unix0 + now) {
+        if let Some(r) = tx.poll_rtcp(now as f64, (unix0 + now) as f64) {
             reports.push((now, sent, r.to_vec()));
         }
     }
@@ -950,7 +999,7 @@ fn sender_reports_carry_counts_and_the_ntp_rtp_mapping() {
     // The SR's RTP time agrees with the packet being released at that time.
     let (now, _, _) = reports[2];
     assert_eq!(
-        tx.rtp_timestamp_at(now),
+        tx.rtp_timestamp_at(now as f64),
         (u32::MAX - 8000).wrapping_add(((now - 100) / 20 * 160) as u32)
     );
 }
@@ -963,21 +1012,21 @@ fn live_sr_timestamp_tracks_the_capture_clock() {
     let mut tx = Sender::new(cfg).unwrap();
     let block = [0.1f32; 480]; // 10 ms blocks, pushed at their end time
     for k in 1..=100u64 {
-        tx.push_audio(&block, 1000 + 10 * k).unwrap();
-        while tx.poll_packet(0).is_some() {}
+        tx.push_audio(&block, (1000 + 10 * k) as f64).unwrap();
+        while tx.poll_packet(0.0).is_some() {}
     }
     // After 1 s of audio, "now" is the capture instant of input frame
     // 48000, i.e. media frame 8000 + resampler delay at 8 kHz.
     let lat = Resampler::new(48_000, 8000, 1).unwrap().latency_frames() as u32;
-    assert_eq!(tx.rtp_timestamp_at(2000), 8000 + lat);
-    assert!(tx.poll_rtcp(2000, 0).is_some());
-    assert!(tx.poll_rtcp(2001, 0).is_none());
+    assert_eq!(tx.rtp_timestamp_at(2000.0), 8000 + lat);
+    assert!(tx.poll_rtcp(2000.0, 0.0).is_some());
+    assert!(tx.poll_rtcp(2001.0, 0.0).is_none());
     let mut cfg = config(pcmu(), 0);
     cfg.rtcp_interval_ms = 0;
     let mut tx = Sender::new(cfg).unwrap();
-    tx.push_audio(&[0.0; 160], 0).unwrap();
-    assert!(tx.poll_packet(0).is_some());
-    assert!(tx.poll_rtcp(10_000, 0).is_none(), "disabled");
+    tx.push_audio(&[0.0; 160], 0.0).unwrap();
+    assert!(tx.poll_packet(0.0).is_some());
+    assert!(tx.poll_rtcp(10_000.0, 0.0).is_none(), "disabled");
 }
 
 // ------------------------------------------------------------ bad configs
@@ -1132,7 +1181,7 @@ fn bad_configs_are_typed_errors() {
     cfg.input_channels = 2;
     let mut tx = Sender::new(cfg).unwrap();
     assert_eq!(
-        tx.push_audio(&[0.0; 3], 0),
+        tx.push_audio(&[0.0; 3], 0.0),
         Err(SenderError::BadInputLength {
             samples: 3,
             channels: 2
@@ -1163,7 +1212,7 @@ fn hostile_input_never_panics_and_stays_valid() {
         cfg.dtmf_payload_type = Some(101);
         let mut tx = Sender::new(cfg).unwrap();
         let specials = [f32::NAN, f32::INFINITY, f32::NEG_INFINITY, 1e30, -1e30, 0.0];
-        let mut now = 0u64;
+        let mut now = 0.0;
         for i in 0..300 {
             let n = (rnd() % 3000) as usize;
             let block: Vec<f32> = (0..n)
@@ -1176,7 +1225,7 @@ fn hostile_input_never_panics_and_stays_valid() {
                     }
                 })
                 .collect();
-            now += rnd() % 100;
+            now += (rnd() % 100) as f64;
             let _ = tx.push_audio(&block, now).unwrap();
             if i % 37 == 0 {
                 let _ = tx.send_dtmf('7', (rnd() % 300 + 1) as u32, 10);
@@ -1213,10 +1262,10 @@ fn steady_state_is_allocation_free() {
         cfg.rtcp_interval_ms = 100;
         let mut tx = Sender::new(cfg).unwrap();
         let (n, allocs) = alloc_count::counted(|| {
-            let mut now = 0;
+            let mut now = 0.0;
             let mut n = 0;
             for (i, block) in pcm.chunks(128).enumerate() {
-                now = (i as u64 + 1) * 128 * 1000 / 48_000;
+                now = ((i as u64 + 1) * 128 * 1000 / 48_000) as f64;
                 tx.push_audio(block, now).unwrap();
                 if i % 100 == 0 {
                     tx.send_dtmf('9', 80, 10).unwrap();
@@ -1312,7 +1361,7 @@ fn through_receiver(
     let (mut pos, mut flushed, mut q, mut tail) = (0, false, 0u64, 0);
     while tail < out_rate as usize / 128 {
         let now = q as f64 * 128.0 * 1000.0 / out_rate as f64;
-        let now_ms = now as u64;
+        let now_ms = now;
         if pos < frames {
             while let Some((_, d, ms)) = dtmf.next_if(|&(at, _, _)| pos >= at) {
                 tx.send_dtmf(d, ms, 10).unwrap();

@@ -188,14 +188,14 @@ fn sender_packets(codec: CodecInfo, pt: u8, settings: EncoderSettings) -> (Vec<V
     let mut tx = Sender::new(cfg).unwrap();
     let mut out = Vec::new();
     for (i, b) in pcm.chunks(128).enumerate() {
-        let now = (i as u64 + 1) * 128 * 1000 / 48_000;
+        let now = ((i as u64 + 1) * 128 * 1000 / 48_000) as f64;
         assert_eq!(tx.push_audio(b, now).unwrap(), b.len());
         while let Some(p) = tx.poll_packet(now) {
             out.push(p.to_vec());
         }
     }
-    tx.flush(u64::MAX).unwrap();
-    while let Some(p) = tx.poll_packet(u64::MAX) {
+    tx.flush(f64::MAX).unwrap();
+    while let Some(p) = tx.poll_packet(f64::MAX) {
         out.push(p.to_vec());
     }
     (out, tx.latency_frames())

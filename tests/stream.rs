@@ -80,7 +80,7 @@ fn events(p: &mut StreamPlayer) -> Vec<StreamEvent> {
 
 /// Renders `quanta` quanta; returns output and (quantum index, event) pairs.
 fn run(p: &mut StreamPlayer, quanta: usize, start: usize) -> (Vec<f32>, Vec<(usize, StreamEvent)>) {
-    let ch = p.config().output_channels;
+    let ch = usize::from(p.config().output_channels);
     let rate = p.config().output_rate as f64;
     let mut out = Vec::new();
     let mut evs = Vec::new();
@@ -152,7 +152,7 @@ fn one_second_in_odd_chunks_plays_as_the_resampled_input() {
         let (in_rate, in_ch) = (fmt.sample_rate(), fmt.channels());
         let input = q16(&sine(in_rate, in_rate as usize, in_ch, 440.0, 0.5));
         let bytes = l16_bytes(&input, matches!(fmt, AudioFormat::L16Le { .. }));
-        let mut p = StreamPlayer::new(fmt, StreamConfig::new(out_rate, out_ch)).unwrap();
+        let mut p = StreamPlayer::new(fmt, StreamConfig::new(out_rate, out_ch as u16)).unwrap();
         push_in_odd_chunks(&mut p, &bytes, 5);
         assert_eq!(p.pending_bytes(), 0);
         assert!((p.queued_ms() - 1000.0).abs() < 1e-9);
@@ -811,7 +811,7 @@ impl StartNow for StreamPlayer {
     fn start_now(&mut self) {
         let frames = (self.config().start_timeout_ms as usize * self.config().output_rate as usize)
             .div_ceil(1000);
-        let mut sink = vec![0f32; frames * self.config().output_channels];
+        let mut sink = vec![0f32; frames * usize::from(self.config().output_channels)];
         self.render(&mut sink, 0.0);
     }
 }
@@ -832,7 +832,7 @@ fn random_operations_keep_invariants() {
         AudioFormat::G722,
     ];
     for (k, fmt) in formats.into_iter().enumerate() {
-        let mut cfg = StreamConfig::new([44100, 48000, 8000, 96000][k], 1 + k % 2);
+        let mut cfg = StreamConfig::new([44100, 48000, 8000, 96000][k], 1 + k as u16 % 2);
         cfg.max_queue_ms = 500;
         cfg.overflow = if k % 2 == 0 {
             OverflowPolicy::Reject

@@ -49,8 +49,8 @@ fn render_and_events_never_allocate() {
             }
         };
         push(&mut p);
-        let mut out = vec![0f32; 128 * ch];
-        let mut planar = vec![0f32; 128 * ch];
+        let mut out = vec![0f32; 128 * usize::from(ch)];
+        let mut planar = vec![0f32; 128 * usize::from(ch)];
         let mut marks = 0;
         let mut drained = 0;
         let mut total = 0;

@@ -153,7 +153,7 @@ fuzz_target!(|data: &[u8]| {
             230..=239 => {
                 let _ = rx.receiver_report(t);
             }
-            240..=244 => rx.flush(),
+            240..=244 => rx.clear(),
             245..=249 => {
                 let _ = rx.push(b.rest(), b.time_step_ms());
             }

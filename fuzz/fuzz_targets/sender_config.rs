@@ -110,7 +110,7 @@ fn config(r: &mut Reader) -> Option<SenderConfig> {
     } else {
         Pacing::Live
     };
-    c.resample_quality = match f >> 7 {
+    c.resampler_quality = match f >> 7 {
         0 => Quality::Medium,
         _ => Quality::Low,
     };
@@ -132,12 +132,13 @@ fuzz_target!(|data: &[u8]| {
     let in_ch = {
         // The channel count push_audio accepts: try 1..=2.
         let mut c = 1;
-        while c < 3 && tx.push_audio(&vec![0.0; c], 0).is_err() {
+        while c < 3 && tx.push_audio(&vec![0.0; c], 0.0).is_err() {
             c += 1;
         }
         c
     };
-    let mut now: u64 = 0;
+    // Any time, hostile ones included (NaN, ±∞, huge, negative).
+    let mut now: f64 = 0.0;
     let mut pcm = Vec::new();
     let mut pushed = 0usize;
     let mut buf = vec![0u8; 4096];
@@ -192,7 +193,7 @@ fuzz_target!(|data: &[u8]| {
                 }
             }
             240..=247 => {
-                if let Some(c) = tx.poll_rtcp(now, b.u64()) {
+                if let Some(c) = tx.poll_rtcp(now, b.u64() as f64) {
                     for p in parse_compound(c) {
                         p.expect("sender RTCP parses");
                     }
@@ -204,10 +205,13 @@ fuzz_target!(|data: &[u8]| {
                 );
             }
             _ => {
-                now = now.wrapping_add(match b.u8() {
-                    0 => b.u64(),
-                    _ => b.u16() as u64,
-                });
+                now = match b.u8() {
+                    0 => now + b.u64() as f64,
+                    1 => f64::NAN,
+                    2 => f64::INFINITY,
+                    3 => -(b.u16() as f64),
+                    _ => now + b.u16() as f64,
+                };
             }
         }
         let _ = (

@@ -48,11 +48,11 @@ fuzz_target!(|data: &[u8]| {
     let f = r.u8();
     let mut cfg = StreamConfig::new(
         [48000, 44100, 16000, 8000][f as usize % 4],
-        1 + (f as usize >> 2 & 1),
+        1 + (f as u16 >> 2 & 1),
     );
     if f & 8 != 0 {
         cfg.output_rate = r.u32();
-        cfg.output_channels = r.u8() as usize;
+        cfg.output_channels = r.u8() as u16;
     }
     if f & 16 != 0 {
         cfg.max_queue_ms = r.u32() % 120_000;
@@ -71,12 +71,12 @@ fuzz_target!(|data: &[u8]| {
     } else {
         OverflowPolicy::Reject
     };
-    cfg.quality = match f >> 6 {
+    cfg.resampler_quality = match f >> 6 {
         0 => Quality::Low,
         1 => Quality::High,
         _ => Quality::Medium,
     };
-    let ch = cfg.output_channels;
+    let ch = usize::from(cfg.output_channels);
     let max_queue_ms = cfg.max_queue_ms as f64;
     let Ok(mut p) = StreamPlayer::new(input, cfg) else {
         return;

@@ -200,8 +200,8 @@ pub fn spawn_announce(
         let mut pushed: u64 = 0;
         let mut detector = DtmfDetector::new(te_pt);
         loop {
-            let now_ms = start.elapsed().as_millis() as u64;
-            while pushed * 1000 / rate as u64 <= now_ms + ANNOUNCE_LEAD_MS {
+            let now_ms = start.elapsed().as_secs_f64() * 1000.0;
+            while (pushed * 1000 / rate as u64) as f64 <= now_ms + ANNOUNCE_LEAD_MS as f64 {
                 let end = (pos + chunk).min(audio.len());
                 let Ok(n) = sender.push_audio(&audio[pos..end], now_ms) else {
                     break;
@@ -227,7 +227,7 @@ pub fn spawn_announce(
             }
             let unix_ms = SystemTime::now()
                 .duration_since(UNIX_EPOCH)
-                .map_or(0, |d| d.as_millis() as u64);
+                .map_or(0.0, |d| d.as_secs_f64() * 1000.0);
             if let Some(r) = sender.poll_rtcp(now_ms, unix_ms) {
                 let pk = Packet {
                     rtcp: true,
@@ -239,9 +239,9 @@ pub fn spawn_announce(
             }
             let next_ms = sender
                 .next_due_ms()
-                .unwrap_or(now_ms + 5)
-                .clamp(now_ms + 1, now_ms + 50);
-            let deadline = start + std::time::Duration::from_millis(next_ms);
+                .unwrap_or(now_ms + 5.0)
+                .clamp(now_ms + 1.0, now_ms + 50.0);
+            let deadline = start + std::time::Duration::from_secs_f64(next_ms / 1000.0);
             tokio::select! {
                 _ = tokio::time::sleep_until(deadline) => {}
                 m = rx.recv() => match m {

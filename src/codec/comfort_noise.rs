@@ -29,7 +29,7 @@
 //! 8 kHz codecs CN is used with (G.711) that is its own clock, for wider
 //! codecs the colour is stretched (the level is unaffected).
 
-use crate::error::CodecError;
+use crate::codec::CodecError;
 
 /// Most reflection coefficients used; further ones are ignored (RFC 3389
 /// lets a decoder reduce the model order).

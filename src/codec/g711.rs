@@ -21,7 +21,7 @@
 //! Payloads carry one byte per sample at 8 kHz, mono (RFC 3551 §4.5.14).
 
 use super::{f32_to_i16, CodecInfo, CodecKind, Decoder, Encoder};
-use crate::error::CodecError;
+use crate::codec::CodecError;
 
 /// Largest payload the G.711 decoders accept and encoders produce, in frames:
 /// 8000 (one second at 8 kHz). Real streams use 10–60 ms packets; this bound

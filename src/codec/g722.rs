@@ -20,7 +20,7 @@
 //! input, and the steady state allocates nothing.
 
 use super::{f32_to_i16, i16_to_f32, CodecInfo, CodecKind, Decoder, Encoder};
-use crate::error::CodecError;
+use crate::codec::CodecError;
 
 /// [`Decoder::max_frames`]: one second of 16 kHz audio, more than any RTP
 /// packet carries. Longer payloads still decode if `out` holds them.

@@ -8,7 +8,7 @@
 //! ([`i16_to_f32`] / [`f32_to_i16`]).
 
 use super::{f32_to_i16, i16_to_f32, CodecInfo, Decoder, Encoder};
-use crate::error::CodecError;
+use crate::codec::CodecError;
 
 /// The largest RTP payload one UDP/IPv4 datagram can carry: 65 535 minus the
 /// IPv4 (20), UDP (8) and RTP (12) headers.

@@ -14,13 +14,14 @@
 //! interface.
 
 pub mod comfort_noise;
+mod error;
 pub mod g711;
 pub mod g722;
 pub mod l16;
 pub mod opus;
 pub mod telephone_event;
 
-use crate::error::CodecError;
+pub use error::CodecError;
 
 /// The codecs voxlet knows.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

@@ -24,7 +24,7 @@ use std::alloc::{self, Layout};
 use opusic_sys as ffi;
 
 use super::{CodecInfo, CodecKind, Decoder, Encoder, EncoderSettings, OpusApplication};
-use crate::error::CodecError;
+use crate::codec::CodecError;
 
 /// Opus always runs at 48 kHz here (RFC 7587: the RTP clock is 48 kHz).
 const RATE: i32 = 48_000;

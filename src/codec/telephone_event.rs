@@ -22,7 +22,7 @@
 use core::iter::FusedIterator;
 use core::slice::ChunksExact;
 
-use crate::error::CodecError;
+use crate::codec::CodecError;
 
 /// Bytes per event block.
 pub const BLOCK_LEN: usize = 4;

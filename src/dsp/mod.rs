@@ -38,6 +38,7 @@ pub const MAX_CHANNELS: usize = 2;
 
 /// Why a DSP block could not be constructed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum DspError {
     /// A sample rate outside [`MIN_RATE`]`..=`[`MAX_RATE`] (the rate given).
     UnsupportedRate(u32),

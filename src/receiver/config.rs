@@ -1,11 +1,10 @@
 //! Receiver settings ([`ReceiverConfig`]), why they can be refused
 //! ([`ConfigError`]), and the validated [`Settings`] the receive path reads.
 
-use core::fmt;
-
 use crate::codec::Registry;
-use crate::dsp::{DspError, Quality};
-use crate::error::CodecError;
+use crate::dsp::Quality;
+
+use super::error::ConfigError;
 
 /// Receiver settings. `Default` gives the static payload types, 48 kHz mono
 /// output, delay 20..=500 ms starting at 50 ms, 200 packets of 1500 bytes.
@@ -71,59 +70,6 @@ impl Default for ReceiverConfig {
         }
     }
 }
-
-/// Why a [`ReceiverConfig`] was refused.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ConfigError {
-    /// Output rate outside 8000..=96000 Hz.
-    OutputRate(u32),
-    /// Output channels not 1 or 2.
-    OutputChannels(u16),
-    /// Not `min <= max`, or `max` is 0.
-    DelayBounds {
-        /// `min_delay_ms`.
-        min: u32,
-        /// `max_delay_ms`.
-        max: u32,
-    },
-    /// `max_packets` outside 1..=65535.
-    MaxPackets(usize),
-    /// `max_payload_bytes` outside 1..=65535.
-    MaxPayloadBytes(usize),
-    /// `max_conceal_ms` below 20.
-    MaxConceal(u32),
-    /// The registry has no audio codec.
-    NoAudioCodec,
-    /// A registered codec could not be instantiated.
-    Codec {
-        /// Its payload type.
-        pt: u8,
-        /// Why.
-        error: CodecError,
-    },
-    /// A DSP block refused a codec's rate or channels.
-    Dsp(DspError),
-}
-
-impl fmt::Display for ConfigError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            ConfigError::OutputRate(r) => write!(f, "output rate {r} Hz not in 8000..=96000"),
-            ConfigError::OutputChannels(c) => write!(f, "output channels {c} not 1 or 2"),
-            ConfigError::DelayBounds { min, max } => {
-                write!(f, "delay bounds {min}..={max} ms invalid")
-            }
-            ConfigError::MaxPackets(n) => write!(f, "max_packets {n} not in 1..=65535"),
-            ConfigError::MaxPayloadBytes(n) => write!(f, "max_payload_bytes {n} not in 1..=65535"),
-            ConfigError::MaxConceal(n) => write!(f, "max_conceal_ms {n} below 20"),
-            ConfigError::NoAudioCodec => f.write_str("the registry has no audio codec"),
-            ConfigError::Codec { pt, error } => write!(f, "payload type {pt}: {error}"),
-            ConfigError::Dsp(e) => write!(f, "{e}"),
-        }
-    }
-}
-
-impl std::error::Error for ConfigError {}
 
 /// The settings the receive path reads, checked and converted once by
 /// [`ReceiverConfig::settings`].

@@ -7,7 +7,8 @@
 use crate::codec::{CodecInfo, CodecKind, Decoder};
 use crate::dsp::{Concealer, Resampler, TimeStretch};
 
-use super::config::{ConfigError, ReceiverConfig, Settings};
+use super::config::{ReceiverConfig, Settings};
+use super::error::ConfigError;
 use super::sync_buffer::SyncBuffer;
 use super::{ms_to_frames, OPUS_STEP, STEP_MS};
 

@@ -68,6 +68,7 @@ mod config;
 mod decision;
 mod decoders;
 mod delay;
+mod error;
 mod events;
 mod ops;
 mod packet_buffer;
@@ -92,9 +93,10 @@ use source::SourceTracker;
 use stats::{AudioMeter, Carries};
 use sync_buffer::SyncBuffer;
 
-pub use config::{ConfigError, ReceiverConfig};
+pub use config::ReceiverConfig;
+pub use error::{ConfigError, ReceiverError};
 pub use events::{ReceiverEvent, EVENT_QUEUE_LEN};
-pub use push::{PushOutcome, ReceiverError};
+pub use push::PushOutcome;
 pub use render::RenderInfo;
 pub use stats::{ErrorCounts, ReceiverStats};
 
@@ -197,9 +199,9 @@ impl Receiver {
         })
     }
 
-    /// The statistics so far.
-    pub fn stats(&self) -> &ReceiverStats {
-        &self.stats
+    /// The statistics so far (a copy, like [`Sender::stats`](crate::Sender::stats)).
+    pub fn stats(&self) -> ReceiverStats {
+        self.stats
     }
 
     /// The next queued event, oldest first.
@@ -246,7 +248,7 @@ impl Receiver {
     // (SSRC, sequence state, reception stats), the decoders, the delay
     // manager (the path has not changed), and the loss run and the rest of
     // the playout state (see `Playout::reset`).
-    pub fn flush(&mut self) {
+    pub fn clear(&mut self) {
         let n = self.buffer.len() as u64;
         self.stats.packets_discarded += n;
         self.buffer.clear();

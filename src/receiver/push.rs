@@ -3,15 +3,14 @@
 //! it, feeds its arrival to the delay manager and stores it in the packet
 //! buffer; telephone-events and comfort noise are taken apart here.
 
-use core::fmt;
-
 use crate::codec::comfort_noise::CnPayload;
 use crate::codec::telephone_event::TelephoneEvent;
-use crate::error::{CodecError, RtcpError, RtpError};
+use crate::codec::CodecError;
 use crate::rtp::rtcp::{parse_compound, RtcpPacket};
 use crate::rtp::RtpPacket;
 
 use super::decoders::PtKind;
+use super::error::ReceiverError;
 use super::events::ReceiverEvent;
 use super::packet_buffer::{Insert, PacketMeta};
 use super::source::{Seen, SourceCheck};
@@ -20,49 +19,6 @@ use super::Receiver;
 /// A packet more than `max_delay` + this behind playout while newer by
 /// sequence number means the sender's timestamps jumped back: resync.
 const RESYNC_MARGIN_MS: f64 = 1000.0;
-
-/// Why [`Receiver::push`] rejected a packet. Each is counted in
-/// [`ReceiverStats::errors`](super::ReceiverStats::errors); none disturbs playout.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ReceiverError {
-    /// Not a valid RTP packet.
-    Rtp(RtpError),
-    /// Multiplexed RTCP (RFC 5761) that did not parse.
-    Rtcp(RtcpError),
-    /// Payload type not in the registry.
-    UnknownPayloadType(u8),
-    /// The payload is empty.
-    EmptyPayload,
-    /// The payload is longer than `max_payload_bytes`.
-    TooLarge {
-        /// Its length.
-        len: usize,
-        /// The limit.
-        max: usize,
-    },
-    /// The codec rejected the payload.
-    InvalidPayload(CodecError),
-    /// `arrival_ms` is not finite.
-    BadTime,
-}
-
-impl fmt::Display for ReceiverError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            ReceiverError::Rtp(e) => write!(f, "{e}"),
-            ReceiverError::Rtcp(e) => write!(f, "{e}"),
-            ReceiverError::UnknownPayloadType(pt) => write!(f, "unknown payload type {pt}"),
-            ReceiverError::EmptyPayload => f.write_str("empty RTP payload"),
-            ReceiverError::TooLarge { len, max } => {
-                write!(f, "payload of {len} bytes exceeds {max}")
-            }
-            ReceiverError::InvalidPayload(e) => write!(f, "{e}"),
-            ReceiverError::BadTime => f.write_str("arrival time is not finite"),
-        }
-    }
-}
-
-impl std::error::Error for ReceiverError {}
 
 /// What [`Receiver::push`] did with a valid packet.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

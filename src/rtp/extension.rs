@@ -6,7 +6,7 @@
 //! malformed element as [`RtpError::BadExtension`]. A receiver that ignores
 //! extensions therefore never rejects audio because of a bad one.
 
-use crate::error::RtpError;
+use crate::rtp::RtpError;
 
 /// "Defined by profile" value of the one-byte element form (RFC 8285 §4.2).
 pub const ONE_BYTE_PROFILE: u16 = 0xBEDE;

@@ -16,11 +16,13 @@
 //!   ordering of 16-bit sequence numbers and 32-bit timestamps.
 //! - [`rtcp`]: compound RTCP parsing, SR/RR/SDES/BYE building, NTP helpers.
 
+mod error;
 mod extension;
 mod packet;
 pub mod rtcp;
 mod seq;
 
+pub use error::{RtcpError, RtpError};
 pub use extension::{
     ExtensionElement, ExtensionElements, ExtensionForm, HeaderExtension, ONE_BYTE_PROFILE,
     TWO_BYTE_PROFILE,

@@ -6,7 +6,7 @@
 //! infallible and cheap. Nothing is copied: the view borrows the datagram.
 
 use super::extension::{self, ExtensionElement, ExtensionForm, HeaderExtension};
-use crate::error::RtpError;
+use crate::rtp::RtpError;
 
 /// The only RTP version there is.
 pub const RTP_VERSION: u8 = 2;

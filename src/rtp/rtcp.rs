@@ -14,7 +14,7 @@
 //! Builders write one packet into a caller buffer and return its length; a
 //! compound packet is these written back to back.
 
-use crate::error::RtcpError;
+use crate::rtp::RtcpError;
 
 /// Sender report packet type.
 pub const PT_SR: u8 = 200;

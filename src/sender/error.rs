@@ -4,11 +4,12 @@
 
 use core::fmt;
 
+use crate::codec::CodecError;
 use crate::codec::CodecKind;
-use crate::error::CodecError;
 
 /// Why a [`Sender`](super::Sender) could not be built, or refused a call.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum SenderError {
     /// The codec is telephone-event, which carries no audio.
     NotAudio,
@@ -81,7 +82,7 @@ impl fmt::Display for SenderError {
             SenderError::DtmfClockRate(r) => write!(f, "telephone-event clock {r} Hz is invalid"),
             SenderError::QueueSize(ms) => write!(f, "queue bound {ms} ms is not 1..=60000"),
             SenderError::Cname => f.write_str("CNAME must be 1..=255 bytes"),
-            SenderError::Codec(e) => write!(f, "codec: {e}"),
+            SenderError::Codec(_) => f.write_str("the codec refused the configuration"),
             SenderError::DtmfDisabled => f.write_str("no DTMF payload type configured"),
             SenderError::BadDigit(c) => write!(f, "{c:?} is not a DTMF key"),
             SenderError::BadVolume(v) => write!(f, "DTMF volume {v} above 63"),
@@ -98,7 +99,14 @@ impl fmt::Display for SenderError {
     }
 }
 
-impl std::error::Error for SenderError {}
+impl std::error::Error for SenderError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            SenderError::Codec(e) => Some(e),
+            _ => None,
+        }
+    }
+}
 
 impl From<CodecError> for SenderError {
     fn from(e: CodecError) -> Self {

@@ -15,8 +15,8 @@
 //!
 //! let mic = [0.0f32; 128]; // one worklet quantum
 //! let mut sent = 0;
-//! for q in 0..75u64 {
-//!     let now_ms = q * 128 * 1000 / 48_000;
+//! for q in 0..75u32 {
+//!     let now_ms = f64::from(q) * 128.0 / 48.0;
 //!     tx.push_audio(&mic, now_ms).unwrap();
 //!     while let Some(packet) = tx.poll_packet(now_ms) {
 //!         sent += 1; // socket.send(packet)
@@ -112,9 +112,9 @@ pub use error::SenderError;
 
 use crate::codec::opus::OpusEncoder;
 use crate::codec::telephone_event::{digit_to_event, MAX_VOLUME};
+use crate::codec::CodecError;
 use crate::codec::{CodecInfo, CodecKind, Encoder, EncoderSettings};
 use crate::dsp::{Quality, Resampler};
-use crate::error::CodecError;
 use crate::rtp::{RtpHeader, RTP_FIXED_HEADER_LEN};
 use dtmf::{DtmfScheduler, FrameUse};
 use queue::{PacketQueue, SlotMeta};
@@ -170,7 +170,7 @@ pub struct SenderConfig {
     /// Queue bound in media time, 1..=60000 ms. Default 1000.
     pub max_queue_ms: u32,
     /// Resampler filter preset. Default [`Quality::Medium`].
-    pub resample_quality: Quality,
+    pub resampler_quality: Quality,
     /// Randomness for SSRC, sequence, timestamp and CNAME (sans-IO: take it
     /// from a CSPRNG, e.g. `crypto.getRandomValues`). Default 0.
     pub seed: u64,
@@ -198,7 +198,7 @@ impl SenderConfig {
             cname: None,
             pacing: Pacing::Live,
             max_queue_ms: 1000,
-            resample_quality: Quality::Medium,
+            resampler_quality: Quality::Medium,
             seed: 0,
         }
     }
@@ -273,6 +273,8 @@ pub struct Sender {
     /// Paced: ms at which media frame 0 is due. Live: estimated capture time
     /// of media frame 0. `None` before the first push.
     anchor_ms: Option<f64>,
+    /// The last finite `now_ms` given (see [`Sender::clock`]).
+    last_now_ms: f64,
     sr: SrScheduler,
     stats: SenderStats,
 }
@@ -374,7 +376,7 @@ impl Sender {
             c.input_rate,
             codec.sample_rate,
             channels,
-            c.resample_quality,
+            c.resampler_quality,
         )
         .map_err(|_| SenderError::InputRate(c.input_rate))?;
 
@@ -426,6 +428,7 @@ impl Sender {
             dtmf: DtmfScheduler::new(dtmf_ticks, gap_frames),
             queue: PacketQueue::new(capacity, slot_size),
             anchor_ms: None,
+            last_now_ms: 0.0,
             sr: SrScheduler::new(c.rtcp_interval_ms, cname),
             stats: SenderStats::default(),
         })
@@ -522,7 +525,7 @@ impl Sender {
     /// When the oldest queued packet may be released (`now_ms` units):
     /// paced, its media time; live, the `now_ms` it was queued at. `None`
     /// when the queue is empty.
-    pub fn next_due_ms(&self) -> Option<u64> {
+    pub fn next_due_ms(&self) -> Option<f64> {
         let m = self.queue.front()?;
         Some(match self.pacing {
             Pacing::Live => m.queued_ms,
@@ -530,13 +533,17 @@ impl Sender {
         })
     }
 
-    fn due_ms(&self, media_frame: u64) -> u64 {
-        let t = self.anchor_ms.unwrap_or(0.0) + self.media_ms(media_frame);
-        if t <= 0.0 {
-            0
-        } else {
-            t.floor() as u64
+    fn due_ms(&self, media_frame: u64) -> f64 {
+        (self.anchor_ms.unwrap_or(0.0) + self.media_ms(media_frame)).max(0.0)
+    }
+
+    /// `now_ms` as used: a non-finite time (NaN, ±∞) is taken as the last
+    /// finite one, so a bad clock reading cannot corrupt the schedule.
+    fn clock(&mut self, now_ms: f64) -> f64 {
+        if now_ms.is_finite() {
+            self.last_now_ms = now_ms;
         }
+        self.last_now_ms
     }
 
     /// Takes interleaved audio (`input_channels` × frames, any frame count,
@@ -547,7 +554,8 @@ impl Sender {
     /// Non-finite samples are silence. Errors only with
     /// [`SenderError::BadInputLength`] (nothing consumed). A frame the
     /// encoder fails on is skipped (counted in [`SenderStats`]), like DTX.
-    pub fn push_audio(&mut self, pcm: &[f32], now_ms: u64) -> Result<usize, SenderError> {
+    pub fn push_audio(&mut self, pcm: &[f32], now_ms: f64) -> Result<usize, SenderError> {
+        let now_ms = self.clock(now_ms);
         let in_ch = self.in_channels;
         if pcm.len() % in_ch != 0 {
             return Err(SenderError::BadInputLength {
@@ -561,7 +569,7 @@ impl Sender {
             self.flushed = false;
         }
         if self.anchor_ms.is_none() {
-            self.anchor_ms = Some(now_ms as f64);
+            self.anchor_ms = Some(now_ms);
         }
         let cc = self.channels;
         let mut pos = 0usize;
@@ -595,7 +603,7 @@ impl Sender {
             // input frame at now_ms, shifted by the resampler delay.
             let in_ms = self.input_frames as f64 * 1000.0 / self.input_rate as f64;
             let lat = self.media_ms(self.resampler.latency_frames() as u64);
-            self.anchor_ms = Some(now_ms as f64 - in_ms - lat);
+            self.anchor_ms = Some(now_ms - in_ms - lat);
         }
         Ok(pos)
     }
@@ -609,7 +617,8 @@ impl Sender {
     /// up first it returns [`SenderError::QueueFull`] with the work done so
     /// far kept; poll packets and call `flush` again to finish. (Pushing
     /// audio in between abandons the rest of the padding.)
-    pub fn flush(&mut self, now_ms: u64) -> Result<(), SenderError> {
+    pub fn flush(&mut self, now_ms: f64) -> Result<(), SenderError> {
+        let now_ms = self.clock(now_ms);
         if self.flush_left == 0 {
             let tail = self.fill + self.latency_frames();
             if tail == 0 || self.flushed {
@@ -618,7 +627,7 @@ impl Sender {
             self.flush_left = tail.div_ceil(self.frame_len) * self.frame_len - self.fill;
         }
         if self.anchor_ms.is_none() {
-            self.anchor_ms = Some(now_ms as f64);
+            self.anchor_ms = Some(now_ms);
         }
         let cc = self.channels;
         self.scratch.iter_mut().for_each(|v| *v = 0.0);
@@ -645,7 +654,7 @@ impl Sender {
 
     /// Encodes / replaces the completed frame in `self.frame` and queues its
     /// packets (the caller checked there is room).
-    fn emit_frame(&mut self, now_ms: u64) {
+    fn emit_frame(&mut self, now_ms: f64) {
         let start = self.media_frames;
         self.media_frames += self.frame_len as u64;
         let ts = self.rtp_ts(start);
@@ -690,7 +699,7 @@ impl Sender {
         }
     }
 
-    fn emit_audio(&mut self, start: u64, ts: u32, now_ms: u64) {
+    fn emit_audio(&mut self, start: u64, ts: u32, now_ms: f64) {
         self.paced_reanchor(start, now_ms);
         let Some(slot) = self.queue.tail_mut() else {
             return;
@@ -731,13 +740,13 @@ impl Sender {
 
     /// Paced mode: a frame queued into an empty queue more than 2 × ptime
     /// after its release time restarts the schedule at `now_ms`.
-    fn paced_reanchor(&mut self, media_frame: u64, now_ms: u64) {
+    fn paced_reanchor(&mut self, media_frame: u64, now_ms: f64) {
         if self.pacing != Pacing::Paced || !self.queue.is_empty() {
             return;
         }
-        let due = self.anchor_ms.unwrap_or(now_ms as f64) + self.media_ms(media_frame);
-        if now_ms as f64 - due > 2.0 * self.ptime_ms as f64 {
-            self.anchor_ms = Some(now_ms as f64 - self.media_ms(media_frame));
+        let due = self.anchor_ms.unwrap_or(now_ms) + self.media_ms(media_frame);
+        if now_ms - due > 2.0 * self.ptime_ms as f64 {
+            self.anchor_ms = Some(now_ms - self.media_ms(media_frame));
         }
     }
 
@@ -770,7 +779,8 @@ impl Sender {
     /// Releases the oldest queued packet if it is due at `now_ms` (see the
     /// [pacing rule](self#pacing-pacing)). The slice is valid until the next
     /// call on the Sender. Allocation-free.
-    pub fn poll_packet(&mut self, now_ms: u64) -> Option<&[u8]> {
+    pub fn poll_packet(&mut self, now_ms: f64) -> Option<&[u8]> {
+        let now_ms = self.clock(now_ms);
         let front = self.queue.front()?;
         if self.pacing == Pacing::Paced && self.due_ms(front.media_frame) > now_ms {
             return None;
@@ -786,9 +796,10 @@ impl Sender {
     /// reported as `Err(needed)`.
     pub fn poll_packet_into(
         &mut self,
-        now_ms: u64,
+        now_ms: f64,
         out: &mut [u8],
     ) -> Option<Result<usize, usize>> {
+        let now_ms = self.clock(now_ms);
         let front = self.queue.front()?;
         if self.pacing == Pacing::Paced && self.due_ms(front.media_frame) > now_ms {
             return None;
@@ -803,11 +814,16 @@ impl Sender {
     }
 
     /// The RTP timestamp of the media instant at `now_ms`.
-    pub fn rtp_timestamp_at(&self, now_ms: u64) -> u32 {
+    pub fn rtp_timestamp_at(&self, now_ms: f64) -> u32 {
+        let now_ms = if now_ms.is_finite() {
+            now_ms
+        } else {
+            self.last_now_ms
+        };
         let Some(anchor) = self.anchor_ms else {
             return self.initial_timestamp;
         };
-        let ticks = (now_ms as f64 - anchor) * self.codec.clock_rate as f64 / 1000.0;
+        let ticks = (now_ms - anchor) * self.codec.clock_rate as f64 / 1000.0;
         self.initial_timestamp
             .wrapping_add(ticks.round() as i64 as u32)
     }
@@ -816,7 +832,8 @@ impl Sender {
     /// clock as `push_audio`/`poll_packet`); `unix_ms` is the wall clock
     /// (ms since 1970) for the NTP timestamp. `None` when RTCP is disabled,
     /// nothing has been sent yet, or the interval has not elapsed.
-    pub fn poll_rtcp(&mut self, now_ms: u64, unix_ms: u64) -> Option<&[u8]> {
+    pub fn poll_rtcp(&mut self, now_ms: f64, unix_ms: f64) -> Option<&[u8]> {
+        let now_ms = self.clock(now_ms);
         if !self.sr.due(now_ms, self.stats.packets > 0) {
             return None;
         }
@@ -830,7 +847,7 @@ impl Sender {
     }
 
     /// When the next sender report is due (`None` before the first one).
-    pub fn next_rtcp_ms(&self) -> Option<u64> {
+    pub fn next_rtcp_ms(&self) -> Option<f64> {
         self.sr.next_ms()
     }
 }

@@ -14,7 +14,7 @@ pub struct SlotMeta {
     /// stream start (its release time in paced mode).
     pub media_frame: u64,
     /// `now_ms` of the `push_audio` that produced it.
-    pub queued_ms: u64,
+    pub queued_ms: f64,
 }
 
 #[derive(Debug)]

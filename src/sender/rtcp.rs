@@ -9,8 +9,8 @@ pub const MAX_RTCP_LEN: usize = 28 + 4 + 4 + 2 + 255 + 1 + 3;
 
 #[derive(Debug)]
 pub struct SrScheduler {
-    interval_ms: u64,
-    next_ms: Option<u64>,
+    interval_ms: f64,
+    next_ms: Option<f64>,
     buf: Vec<u8>,
     cname: Vec<u8>,
     reports: u64,
@@ -19,7 +19,7 @@ pub struct SrScheduler {
 impl SrScheduler {
     pub fn new(interval_ms: u32, cname: Vec<u8>) -> SrScheduler {
         SrScheduler {
-            interval_ms: interval_ms as u64,
+            interval_ms: f64::from(interval_ms),
             next_ms: None,
             buf: vec![0u8; MAX_RTCP_LEN],
             cname,
@@ -35,30 +35,30 @@ impl SrScheduler {
         self.reports
     }
 
-    pub fn next_ms(&self) -> Option<u64> {
+    pub fn next_ms(&self) -> Option<f64> {
         self.next_ms
     }
 
     /// Whether a report is due at `now_ms` given that `sent_any` packets went
     /// out. The first report goes with the first poll after the first RTP
     /// packet; then one every interval (a late poll restarts the interval).
-    pub fn due(&self, now_ms: u64, sent_any: bool) -> bool {
-        self.interval_ms > 0 && sent_any && self.next_ms.is_none_or(|n| now_ms >= n)
+    pub fn due(&self, now_ms: f64, sent_any: bool) -> bool {
+        self.interval_ms > 0.0 && sent_any && self.next_ms.is_none_or(|n| now_ms >= n)
     }
 
     /// Writes SR + SDES and schedules the next one; `None` only if a write
     /// failed (it cannot with the sizes used).
     pub fn build(
         &mut self,
-        now_ms: u64,
+        now_ms: f64,
         ssrc: u32,
-        unix_ms: u64,
+        unix_ms: f64,
         rtp_timestamp: u32,
         packets: u32,
         octets: u32,
     ) -> Option<&[u8]> {
         let info = SenderInfo {
-            ntp_timestamp: ntp_from_ms(unix_ms, NTP_UNIX_EPOCH_OFFSET_MS),
+            ntp_timestamp: ntp_from_ms(unix_ms.max(0.0) as u64, NTP_UNIX_EPOCH_OFFSET_MS),
             rtp_timestamp,
             packet_count: packets,
             octet_count: octets,
@@ -66,8 +66,8 @@ impl SrScheduler {
         let n = write_sr(ssrc, &info, &[], &mut self.buf).ok()?;
         let m = write_sdes_cname(ssrc, &self.cname, self.buf.get_mut(n..)?).ok()?;
         let next = match self.next_ms {
-            Some(t) if now_ms < t.saturating_add(self.interval_ms) => t + self.interval_ms,
-            _ => now_ms.saturating_add(self.interval_ms),
+            Some(t) if now_ms < t + self.interval_ms => t + self.interval_ms,
+            _ => now_ms + self.interval_ms,
         };
         self.next_ms = Some(next);
         self.reports += 1;

@@ -15,9 +15,9 @@
 
 use core::fmt;
 
+use crate::codec::CodecError;
 use crate::codec::CodecKind;
 use crate::dsp::{DspError, Quality};
-use crate::error::CodecError;
 
 mod player;
 
@@ -142,7 +142,7 @@ pub struct StreamConfig {
     /// Output channels (1..=[`MAX_OUTPUT_CHANNELS`]). Mono input goes to
     /// the first two channels, stereo input to channels 0 and 1 (averaged
     /// for mono output); further channels are silent.
-    pub output_channels: usize,
+    pub output_channels: u16,
     /// Most audio the queue holds, in ms (default 60 000, at most
     /// [`MAX_QUEUE_MS`]). Memory grows with use, up to this much decoded
     /// `f32` audio at the input rate.
@@ -162,12 +162,12 @@ pub struct StreamConfig {
     /// Most marks pending at once (default 256).
     pub max_marks: usize,
     /// Resampler filter preset.
-    pub quality: Quality,
+    pub resampler_quality: Quality,
 }
 
 impl StreamConfig {
     /// The defaults for an output of `output_rate` Hz and `output_channels`.
-    pub fn new(output_rate: u32, output_channels: usize) -> StreamConfig {
+    pub fn new(output_rate: u32, output_channels: u16) -> StreamConfig {
         StreamConfig {
             output_rate,
             output_channels,
@@ -177,7 +177,7 @@ impl StreamConfig {
             clear_fade_ms: 2.5,
             overflow: OverflowPolicy::Reject,
             max_marks: 256,
-            quality: Quality::default(),
+            resampler_quality: Quality::default(),
         }
     }
 }
@@ -248,6 +248,7 @@ pub struct StreamStats {
 
 /// Why a stream-player call failed.
 #[derive(Clone, Copy, Debug, PartialEq)]
+#[non_exhaustive]
 pub enum StreamError {
     /// The chunk does not fit in the queue ([`OverflowPolicy`]).
     Overflow {
@@ -289,8 +290,8 @@ impl fmt::Display for StreamError {
                 chunk_ms.round() as u64
             ),
             StreamError::TooManyMarks { max } => write!(f, "more than {max} marks pending"),
-            StreamError::Codec(e) => write!(f, "{e}"),
-            StreamError::Dsp(e) => write!(f, "{e}"),
+            StreamError::Codec(_) => f.write_str("the chunk could not be decoded"),
+            StreamError::Dsp(_) => f.write_str("the format is not one the resampler takes"),
             StreamError::Config(what) => write!(f, "invalid stream setting: {what}"),
             StreamError::Busy => {
                 f.write_str("cannot change the input format while audio is pending")
@@ -299,7 +300,15 @@ impl fmt::Display for StreamError {
     }
 }
 
-impl std::error::Error for StreamError {}
+impl std::error::Error for StreamError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            StreamError::Codec(e) => Some(e),
+            StreamError::Dsp(e) => Some(e),
+            _ => None,
+        }
+    }
+}
 
 impl From<CodecError> for StreamError {
     fn from(e: CodecError) -> Self {

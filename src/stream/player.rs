@@ -154,7 +154,7 @@ fn check_format(f: &AudioFormat) -> Result<(), StreamError> {
 impl StreamPlayer {
     /// A player for chunks in `input`, rendering as `cfg` says.
     pub fn new(input: AudioFormat, cfg: StreamConfig) -> Result<StreamPlayer, StreamError> {
-        if !(1..=MAX_OUTPUT_CHANNELS).contains(&cfg.output_channels) {
+        if !(1..=MAX_OUTPUT_CHANNELS).contains(&usize::from(cfg.output_channels)) {
             return Err(StreamError::Config("output_channels"));
         }
         if cfg.max_marks == 0 || cfg.max_marks > 1 << 16 {
@@ -173,7 +173,7 @@ impl StreamPlayer {
         if !(dsp::MIN_RATE..=dsp::MAX_RATE).contains(&cfg.output_rate) {
             return Err(StreamError::Dsp(DspError::UnsupportedRate(cfg.output_rate)));
         }
-        let out_ch = cfg.output_channels;
+        let out_ch = usize::from(cfg.output_channels);
         // Placeholder (a pass-through has no filter bank); `setup_input` builds the real one.
         let rs = Resampler::new(dsp::MIN_RATE, dsp::MIN_RATE, 1)?;
         let mut p = StreamPlayer {
@@ -231,7 +231,12 @@ impl StreamPlayer {
             _ => None,
         };
         if rate != self.in_rate || ch != self.in_ch {
-            self.rs = Resampler::with_quality(rate, self.cfg.output_rate, ch, self.cfg.quality)?;
+            self.rs = Resampler::with_quality(
+                rate,
+                self.cfg.output_rate,
+                ch,
+                self.cfg.resampler_quality,
+            )?;
             self.latency = self.rs.latency_frames() as u64;
             self.block = vec![0.0; BLOCK_FRAMES * ch];
             self.zeros = vec![0.0; self.rs.max_input_frames_needed(BLOCK_FRAMES).max(1) * ch];
@@ -600,7 +605,7 @@ impl StreamPlayer {
     /// zeroed). `now_ms` is the time at which `out`'s first frame plays
     /// (e.g. `currentTime * 1000` in the worklet); it only timestamps events.
     pub fn render(&mut self, out: &mut [f32], now_ms: f64) {
-        let och = self.cfg.output_channels;
+        let och = usize::from(self.cfg.output_channels);
         let frames = out.len() / och;
         out[frames * och..].iter_mut().for_each(|x| *x = 0.0);
         self.render_with(frames, now_ms, |mix, at, n| {
@@ -612,7 +617,7 @@ impl StreamPlayer {
     /// frames one after the other (`out.len() / output_channels` frames per
     /// channel), as an AudioWorklet's output arrays want them.
     pub fn render_planar(&mut self, out: &mut [f32], now_ms: f64) {
-        let och = self.cfg.output_channels;
+        let och = usize::from(self.cfg.output_channels);
         let frames = out.len() / och;
         out[frames * och..].iter_mut().for_each(|x| *x = 0.0);
         self.render_with(frames, now_ms, |mix, at, n| {
@@ -643,7 +648,7 @@ impl StreamPlayer {
             self.render_block(n, now_ms, call_start);
             self.upmix(n);
             if self.fading {
-                let och = self.cfg.output_channels;
+                let och = usize::from(self.cfg.output_channels);
                 for i in 0..n {
                     let k = at + i;
                     let g = if k < fade_len {
@@ -792,7 +797,7 @@ impl StreamPlayer {
 
     /// Maps `self.block` (input channels) to `self.mix` (output channels).
     fn upmix(&mut self, n: usize) {
-        let och = self.cfg.output_channels;
+        let och = usize::from(self.cfg.output_channels);
         let ich = self.in_ch;
         for (src, dst) in self.block[..n * ich]
             .chunks_exact(ich)

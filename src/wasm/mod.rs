@@ -26,8 +26,8 @@ pub mod sender;
 pub mod stream;
 pub mod wire;
 
-pub(crate) fn js_err(e: impl core::fmt::Display) -> JsError {
-    JsError::new(&e.to_string())
+pub(crate) fn js_err(e: impl std::error::Error + 'static) -> JsError {
+    JsError::new(&crate::error::Report(&e).to_string())
 }
 
 /// Address of a slice in wasm memory, as JavaScript sees it.

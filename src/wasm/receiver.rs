@@ -171,7 +171,7 @@ impl Receiver {
 
     /// Drops everything buffered and not yet played.
     pub fn flush(&mut self) {
-        self.core.flush();
+        self.core.clear();
     }
 
     /// Address of the event buffer `pollEvent` fills.

@@ -41,14 +41,6 @@ pub struct Sender {
     stats: Vec<f64>,
 }
 
-fn now(ms: f64) -> u64 {
-    if ms.is_finite() && ms > 0.0 {
-        ms as u64
-    } else {
-        0
-    }
-}
-
 #[wasm_bindgen]
 impl Sender {
     /// A sender of `rtpmap` (`"PCMU/8000"`, `"opus/48000/2"`…) on payload
@@ -160,7 +152,7 @@ impl Sender {
             }
             &self.interleaved[..frames * ch]
         };
-        let taken = self.core.push_audio(pcm, now(now_ms)).unwrap_or(0);
+        let taken = self.core.push_audio(pcm, now_ms).unwrap_or(0);
         self.dropped += (frames - taken.min(frames)) as u64;
         taken
     }
@@ -168,7 +160,7 @@ impl Sender {
     /// Encodes what is left in the partly filled frame (end of a file or
     /// utterance), padding with silence.
     pub fn flush(&mut self, now_ms: f64) -> Result<(), JsError> {
-        self.core.flush(now(now_ms)).map_err(js_err)
+        self.core.flush(now_ms).map_err(js_err)
     }
 
     /// Copies the next due packet into the packet buffer and returns its
@@ -176,7 +168,7 @@ impl Sender {
     #[wasm_bindgen(js_name = pollPacket)]
     pub fn poll_packet(&mut self, now_ms: f64) -> usize {
         loop {
-            match self.core.poll_packet_into(now(now_ms), &mut self.packet) {
+            match self.core.poll_packet_into(now_ms, &mut self.packet) {
                 None => return 0,
                 Some(Ok(n)) => return n,
                 Some(Err(need)) => self.packet.resize(need, 0),
@@ -194,7 +186,7 @@ impl Sender {
     /// buffer, length returned (0: none). `unixMs` is the wall clock.
     #[wasm_bindgen(js_name = pollRtcp)]
     pub fn poll_rtcp(&mut self, now_ms: f64, unix_ms: f64) -> usize {
-        match self.core.poll_rtcp(now(now_ms), now(unix_ms)) {
+        match self.core.poll_rtcp(now_ms, unix_ms) {
             Some(p) => {
                 if self.rtcp.len() < p.len() {
                     self.rtcp.resize(p.len(), 0);

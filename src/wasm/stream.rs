@@ -109,7 +109,7 @@ impl StreamPlayer {
     ) -> Result<StreamPlayer, JsError> {
         let input = parse_format(format)
             .ok_or_else(|| JsError::new(&format!("unknown stream format {format:?}")))?;
-        let channels = channels.clamp(1, 2) as usize;
+        let channels = channels.clamp(1, 2) as u16;
         let mut cfg = StreamConfig::new(out_rate, channels);
         if max_queue_ms > 0 {
             cfg.max_queue_ms = max_queue_ms;
@@ -124,7 +124,7 @@ impl StreamPlayer {
         Ok(StreamPlayer {
             core,
             input: Staging::new(4096),
-            out: PlanarOut::new(channels, false),
+            out: PlanarOut::new(usize::from(channels), false),
             stats: vec![0.0; STATS.len()],
             event: [0.0; 8],
             underruns_seen: 0,

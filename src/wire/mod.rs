@@ -25,7 +25,7 @@
 
 use core::fmt;
 
-use crate::error::RtpError;
+use crate::rtp::RtpError;
 
 pub mod asterisk;
 pub mod base64;
@@ -48,6 +48,7 @@ pub const DEFAULT_MAX_MESSAGE: usize = 64 * 1024;
 /// Why a message was rejected. Small and `Copy`, like the crate's other
 /// errors; the adapter stays usable after any of them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum WireError {
     /// The message (or a decoded payload) is larger than the bound.
     TooLarge {
@@ -101,12 +102,19 @@ impl fmt::Display for WireError {
             WireError::NotStarted => f.write_str("media before the stream's format is known"),
             WireError::Unsupported(what) => write!(f, "unsupported {what}"),
             WireError::Empty => f.write_str("empty message"),
-            WireError::Rtp(e) => write!(f, "{e}"),
+            WireError::Rtp(_) => f.write_str("invalid RTP packet"),
         }
     }
 }
 
-impl std::error::Error for WireError {}
+impl std::error::Error for WireError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            WireError::Rtp(e) => Some(e),
+            _ => None,
+        }
+    }
+}
 
 impl From<RtpError> for WireError {
     fn from(e: RtpError) -> Self {

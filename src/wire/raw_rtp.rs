@@ -85,11 +85,11 @@ impl RawRtp {
         check_len(data.len(), max)?;
         if is_rtcp(data) {
             if data.len() < 8 {
-                return Err(WireError::Rtp(crate::error::RtpError::Truncated));
+                return Err(WireError::Rtp(crate::rtp::RtpError::Truncated));
             }
             let v = data[0] >> 6;
             if v != 2 {
-                return Err(WireError::Rtp(crate::error::RtpError::BadVersion(v)));
+                return Err(WireError::Rtp(crate::rtp::RtpError::BadVersion(v)));
             }
             return Ok(RawItem::Rtcp(data));
         }
