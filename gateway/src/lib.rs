@@ -15,6 +15,7 @@
 pub mod config;
 pub mod dtmf;
 pub mod impair;
+pub mod negotiate;
 pub mod peer;
 pub mod protocol;
 pub mod server;

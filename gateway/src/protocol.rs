@@ -143,25 +143,35 @@ pub enum ClientMsg {
     WebrtcOffer(WebrtcOffer),
 }
 
-/// Why a text message was refused.
+/// Why a request was refused: the `error` the client gets (not fatal).
 #[derive(Clone, Debug, PartialEq)]
-pub struct ParseError {
-    /// Error code (`bad_json`, `bad_message`, `unknown_type`, `bad_field`).
+pub struct ProtoError {
+    /// Error code (`bad_json`, `bad_field`, `unknown_peer`, … see PROTOCOL.md).
     pub code: &'static str,
     /// Human-readable detail.
     pub message: String,
 }
 
+impl ProtoError {
+    /// An error with this code and message.
+    pub fn new(code: &'static str, message: impl Into<String>) -> ProtoError {
+        ProtoError {
+            code,
+            message: message.into(),
+        }
+    }
+}
+
 /// A parsed message and its optional correlation `id` (echoed in replies).
 pub struct Parsed {
     /// The message.
-    pub msg: Result<ClientMsg, ParseError>,
+    pub msg: Result<ClientMsg, ProtoError>,
     /// The request's `id`, any JSON value.
     pub id: Option<Value>,
 }
 
-fn field<T: serde::de::DeserializeOwned>(v: Value, ty: &str) -> Result<T, ParseError> {
-    serde_json::from_value(v).map_err(|e| ParseError {
+fn field<T: serde::de::DeserializeOwned>(v: Value, ty: &str) -> Result<T, ProtoError> {
+    serde_json::from_value(v).map_err(|e| ProtoError {
         code: "bad_field",
         message: format!("{ty}: {e}"),
     })
@@ -173,7 +183,7 @@ pub fn parse(text: &str) -> Parsed {
         Ok(v) => v,
         Err(e) => {
             return Parsed {
-                msg: Err(ParseError {
+                msg: Err(ProtoError {
                     code: "bad_json",
                     message: format!("not JSON: {e}"),
                 }),
@@ -184,7 +194,7 @@ pub fn parse(text: &str) -> Parsed {
     let id = v.get("id").cloned();
     let Some(obj) = v.as_object() else {
         return Parsed {
-            msg: Err(ParseError {
+            msg: Err(ProtoError {
                 code: "bad_message",
                 message: "a message is a JSON object with a \"type\"".into(),
             }),
@@ -195,7 +205,7 @@ pub fn parse(text: &str) -> Parsed {
         Some(Value::String(s)) => s.clone(),
         Some(_) => {
             return Parsed {
-                msg: Err(ParseError {
+                msg: Err(ProtoError {
                     code: "bad_field",
                     message: "\"type\" must be a string".into(),
                 }),
@@ -204,7 +214,7 @@ pub fn parse(text: &str) -> Parsed {
         }
         None => {
             return Parsed {
-                msg: Err(ParseError {
+                msg: Err(ProtoError {
                     code: "bad_message",
                     message: "missing \"type\"".into(),
                 }),
@@ -220,7 +230,7 @@ pub fn parse(text: &str) -> Parsed {
         "stats" => Ok(ClientMsg::Stats),
         "ping" => Ok(ClientMsg::Ping),
         "webrtc-offer" => field::<WebrtcOffer>(v, "webrtc-offer").map(ClientMsg::WebrtcOffer),
-        other => Err(ParseError {
+        other => Err(ProtoError {
             code: "unknown_type",
             message: format!(
                 "unknown message type {:?} (known: hello, dtmf, impair, hangup, stats, ping, webrtc-offer)",

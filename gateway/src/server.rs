@@ -21,6 +21,7 @@ use tower_http::services::ServeDir;
 use tower_http::set_header::SetResponseHeaderLayer;
 
 use crate::config::{normalize_origin, Config};
+use crate::negotiate;
 use crate::peer::{seed_now, Rooms};
 use crate::session::{self, close};
 
@@ -174,7 +175,7 @@ async fn config_json(State(app): State<Arc<App>>) -> impl IntoResponse {
         "default_peer": c.peers.first().map(|p| p.name.clone()),
         "token_required": c.token.is_some(),
         "transports": ["ws", "datachannel"],
-        "ptimes": session::PTIMES,
+        "ptimes": negotiate::PTIMES,
         "isolation": c.isolation,
         "limits": {
             "max_message_bytes": c.max_message_bytes,

@@ -2,6 +2,8 @@
 //! is bridged to, impairment, DTMF and limits. One task, one `select!` loop;
 //! the media path never waits on a full queue (it drops and counts).
 
+use std::net::{IpAddr, SocketAddr};
+use std::path::Path;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -10,17 +12,18 @@ use axum::extract::ws::{CloseFrame, Message, WebSocket};
 use bytes::Bytes;
 use serde_json::{json, Value};
 use tokio::sync::mpsc;
-use voxlet::codec::{parse_rtpmap, CodecInfo, CodecKind};
+use voxlet::codec::CodecInfo;
 use voxlet::rtp::RtpPacket;
 
-use crate::config::PeerKind;
+use crate::config::Config;
 use crate::dtmf::{DtmfDetector, DtmfInjector};
 use crate::impair::{Impairer, Verdict};
+use crate::negotiate::{negotiate, Codec, PeerPlan, Plan};
 use crate::peer::{
     self, is_rtcp, Packet, PeerCounters, PeerHandle, RoomError, SessionEvent, StreamInfo,
     CHANNEL_DEPTH,
 };
-use crate::protocol::{self, ClientMsg, Hello, TelephoneEventOffer, Transport};
+use crate::protocol::{self, ClientMsg, Hello, ProtoError, Transport};
 use crate::server::App;
 use crate::webrtc::{self, WebrtcHandle};
 
@@ -42,8 +45,6 @@ pub mod close {
     pub const IDLE: u16 = 4000;
 }
 
-/// Packet times the gateway accepts.
-pub const PTIMES: [u16; 5] = [10, 20, 30, 40, 60];
 /// Control messages per second a session may send (burst: as many).
 pub const CONTROL_PER_SEC: u32 = 50;
 
@@ -319,23 +320,23 @@ async fn send_text(ws: &mut WebSocket, text: String) -> Result<(), ()> {
     send_msg(ws, Message::Text(text.into())).await
 }
 
-/// A validated codec offer.
-struct Offer {
-    pt: u8,
-    rtpmap: String,
-    info: CodecInfo,
+/// A started peer.
+struct Attached {
+    peer: PeerHandle,
+    /// Index in `Plan::codecs` of the codec in use.
+    codec: usize,
+    /// Local RTP port (UDP peers).
+    local_rtp_port: Option<u16>,
 }
 
-fn rtpmap_of(info: &CodecInfo) -> String {
-    if info.channels > 1 || info.kind == CodecKind::Opus {
-        format!(
-            "{}/{}/{}",
-            info.kind.sdp_name(),
-            info.clock_rate,
-            info.channels.max(2)
-        )
-    } else {
-        format!("{}/{}", info.kind.sdp_name(), info.clock_rate)
+impl Attached {
+    /// A peer using the plan's first codec, with no local port.
+    fn new(peer: PeerHandle) -> Attached {
+        Attached {
+            peer,
+            codec: 0,
+            local_rtp_port: None,
+        }
     }
 }
 
@@ -452,6 +453,7 @@ impl Session {
         }
     }
 
+    /// `hello`: authenticate, [`negotiate`], attach the peer, answer.
     async fn on_hello(&mut self, ws: &mut WebSocket, h: Hello, id: Option<&Value>) -> Flow {
         if self.active.is_some() {
             return self
@@ -463,262 +465,179 @@ impl Session {
                 )
                 .await;
         }
-        let cfg = &self.app.config;
-        if let Some(t) = &cfg.token {
-            let ok = h
-                .token
-                .as_deref()
-                .is_some_and(|g| constant_time_eq(g.as_bytes(), t.as_bytes()));
-            if !ok {
-                let msg = if h.token.is_none() {
-                    "a token is required"
-                } else {
-                    "wrong token"
-                };
-                return self.fatal(ws, "unauthorized", msg, id, close::POLICY).await;
-            }
+        if let Err(msg) = authenticate(&h, &self.app.config) {
+            return self.fatal(ws, "unauthorized", msg, id, close::POLICY).await;
         }
-        let Some(spec) = cfg.peer(h.peer.as_deref()).cloned() else {
-            let names: Vec<&str> = cfg.peers.iter().map(|p| p.name.as_str()).collect();
-            let msg = format!(
-                "no peer named {:?}; configured: {}",
-                h.peer.as_deref().unwrap_or(""),
-                names.join(", ")
-            );
-            return self.error(ws, "unknown_peer", &msg, id).await;
+        let plan = match negotiate(&h, &self.app.config) {
+            Ok(p) => p,
+            Err(e) => return self.error(ws, e.code, &e.message, id).await,
         };
-        let ptime = h.ptime.unwrap_or(20);
-        if !PTIMES.contains(&ptime) {
-            return self
-                .error(ws, "bad_ptime", "ptime must be 10, 20, 30, 40 or 60", id)
-                .await;
-        }
-        if h.codecs.len() > 32 {
-            return self
-                .error(ws, "bad_field", "hello: at most 32 codecs", id)
-                .await;
-        }
-        let mut offers = Vec::new();
-        for c in &h.codecs {
-            if c.pt > 127 {
-                return self
-                    .error(
-                        ws,
-                        "bad_field",
-                        &format!("hello: payload type {} > 127", c.pt),
-                        id,
-                    )
-                    .await;
-            }
-            // Codecs the gateway does not know are skipped, not refused.
-            if let Ok(info) = parse_rtpmap(&c.rtpmap) {
-                if info.kind != CodecKind::TelephoneEvent {
-                    offers.push(Offer {
-                        pt: c.pt,
-                        rtpmap: rtpmap_of(&info),
-                        info,
-                    });
-                }
-            }
-        }
-        let te_offer = match &h.telephone_event {
-            None => None,
-            Some(TelephoneEventOffer::Pt(p)) => Some(*p),
-            Some(TelephoneEventOffer::Full { pt, .. }) => Some(*pt),
+        let attached = match &plan.peer {
+            PeerPlan::Echo { restamp } => Ok(self.attach_echo(*restamp)),
+            PeerPlan::Announce { file, rate } => self.attach_announce(&plan, file, *rate).await,
+            PeerPlan::Room { room } => self.attach_room(&plan, room),
+            PeerPlan::Udp {
+                addr,
+                bind_ip,
+                ports,
+            } => self.attach_udp(&plan, *addr, *bind_ip, *ports),
         };
-        if let Some(p) = te_offer {
-            if p > 127 {
-                return self
-                    .error(ws, "bad_field", "hello: telephone_event > 127", id)
-                    .await;
-            }
-        }
-        let imp = h.impairment.unwrap_or_default();
-        if let Err(e) = imp.validate() {
-            return self
-                .error(ws, "bad_field", &format!("hello.impairment: {e}"), id)
-                .await;
-        }
-        // Which offers this peer can take.
-        let udp_filter = &cfg.udp_codecs;
-        let mut usable: Vec<usize> = (0..offers.len())
-            .filter(|&i| {
-                let o = &offers[i];
-                if Some(o.pt) == te_offer {
-                    return false;
-                }
-                match &spec.kind {
-                    PeerKind::Udp { .. } if !udp_filter.is_empty() => udp_filter
-                        .iter()
-                        .any(|f| parse_rtpmap(f).is_ok_and(|fi| fi == o.info)),
-                    PeerKind::Announce { .. } => {
-                        let si = StreamInfo {
-                            session: self.id,
-                            codec: o.info,
-                            pt: o.pt,
-                            rtpmap: o.rtpmap.clone(),
-                            te_pt: None,
-                            ptime,
-                        };
-                        peer::announce_sender(&si, 48000).is_ok()
-                    }
-                    _ => true,
-                }
-            })
-            .collect();
-        if usable.is_empty() {
-            let msg = if offers.is_empty() {
-                "no codec offered that the gateway knows (PCMU, PCMA, G722, L16, opus)".to_string()
-            } else {
-                format!(
-                    "peer {:?} takes none of the offered codecs at ptime {ptime}",
-                    spec.name
-                )
-            };
-            return self.error(ws, "no_codec", &msg, id).await;
-        }
-        let room_name = h.room.clone().unwrap_or_else(|| "default".into());
-        if matches!(spec.kind, PeerKind::Room)
-            && (room_name.is_empty()
-                || room_name.len() > 64
-                || room_name.chars().any(|c| c.is_control()))
-        {
-            return self
-                .error(ws, "bad_field", "hello.room: 1-64 printable characters", id)
-                .await;
-        }
+        let attached = match attached {
+            Ok(a) => a,
+            Err(e) => return self.error(ws, e.code, &e.message, id).await,
+        };
+        let a = self.activate(plan, attached);
+        let v = self.answer(&a);
+        tracing::info!(session = %self.name, peer = %a.peer_name, codec = %a.rtpmap, pt = a.pt, ptime = a.ptime, transport = ?a.transport, "session started");
+        self.active = Some(a);
+        self.reply(ws, v, id).await
+    }
 
-        // Attach the peer.
-        let mut local_rtp_port = None;
-        let chosen: usize;
-        let handle: PeerHandle = match &spec.kind {
-            PeerKind::Echo { restamp } => {
-                chosen = usable[0];
-                let ssrc = (crate::impair::Rng::new(self.app.seed ^ self.id).next_u64() as u32) | 1;
-                PeerHandle::Echo {
-                    restamp: restamp.then_some(ssrc),
-                }
-            }
-            PeerKind::Room => {
-                let list: Vec<(u8, CodecInfo)> = usable
-                    .iter()
-                    .map(|&i| (offers[i].pt, offers[i].info))
-                    .collect();
-                match self.app.rooms.join(
-                    &room_name,
-                    &list,
-                    te_offer,
-                    self.from_peer_tx.clone(),
-                    self.events_tx.clone(),
-                ) {
-                    Ok((m, k)) => {
-                        chosen = usable[k];
-                        PeerHandle::Room(m)
-                    }
-                    Err(RoomError::Full) => {
-                        let msg = format!("room {room_name:?} already has two callers");
-                        return self.error(ws, "room_full", &msg, id).await;
-                    }
-                    Err(RoomError::CodecMismatch(m)) => {
-                        return self.error(ws, "no_codec", &m, id).await;
-                    }
-                }
-            }
-            PeerKind::Announce { file } => {
-                chosen = usable[0];
-                let o = &offers[chosen];
-                let (path, rate) = match file {
-                    Some((p, r)) => (p.clone(), *r),
-                    None => peer::fixture_for(&cfg.fixtures, &o.info),
-                };
-                let audio = match tokio::task::spawn_blocking({
-                    let p = path.clone();
-                    move || peer::load_s16le(&p)
-                })
-                .await
-                {
-                    Ok(Ok(a)) if !a.is_empty() => a,
-                    _ => {
-                        let msg = format!("announce recording {} unreadable", path.display());
-                        tracing::error!("{msg}");
-                        return self.error(ws, "peer_unavailable", &msg, id).await;
-                    }
-                };
-                let si = StreamInfo {
-                    session: self.id,
-                    codec: o.info,
-                    pt: o.pt,
-                    rtpmap: o.rtpmap.clone(),
-                    te_pt: te_offer,
-                    ptime,
-                };
-                let sender = match peer::announce_sender(&si, rate) {
-                    Ok(s) => s,
-                    Err(e) => return self.error(ws, "no_codec", &e, id).await,
-                };
-                peer::spawn_announce(
-                    sender,
-                    audio,
-                    rate,
-                    te_offer,
-                    self.from_peer_tx.clone(),
-                    self.peer_counters.clone(),
-                )
-            }
-            PeerKind::Udp { addr } => {
-                chosen = usable[0];
-                let ip = peer::bind_ip_for(addr, cfg.rtp_bind);
-                match peer::spawn_udp(
-                    *addr,
-                    ip,
-                    cfg.rtp_ports,
-                    self.from_peer_tx.clone(),
-                    self.events_tx.clone(),
-                    self.peer_counters.clone(),
-                ) {
-                    Ok((h, port)) => {
-                        local_rtp_port = Some(port);
-                        h
-                    }
-                    Err(e) => {
-                        tracing::error!("udp peer {}: {e}", spec.name);
-                        return self
-                            .error(
-                                ws,
-                                "peer_unavailable",
-                                &format!("cannot open RTP ports: {e}"),
-                                id,
-                            )
-                            .await;
-                    }
-                }
+    /// Echo: loops packets back, restamped with an SSRC of our own if asked.
+    fn attach_echo(&self, restamp: bool) -> Attached {
+        let ssrc = (crate::impair::Rng::new(self.app.seed ^ self.id).next_u64() as u32) | 1;
+        Attached::new(PeerHandle::Echo {
+            restamp: restamp.then_some(ssrc),
+        })
+    }
+
+    /// Announce: loads the recording, encodes it with the plan's first codec.
+    async fn attach_announce(
+        &self,
+        plan: &Plan,
+        file: &Path,
+        rate: u32,
+    ) -> Result<Attached, ProtoError> {
+        let audio = match tokio::task::spawn_blocking({
+            let p = file.to_path_buf();
+            move || peer::load_s16le(&p)
+        })
+        .await
+        {
+            Ok(Ok(a)) if !a.is_empty() => a,
+            _ => {
+                let msg = format!("announce recording {} unreadable", file.display());
+                tracing::error!("{msg}");
+                return Err(ProtoError::new("peer_unavailable", msg));
             }
         };
-        usable.clear();
-        let o = &offers[chosen];
+        let c = &plan.codecs[0];
+        let si = StreamInfo {
+            session: self.id,
+            codec: c.info,
+            pt: c.pt,
+            rtpmap: c.rtpmap.clone(),
+            te_pt: plan.telephone_event,
+            ptime: plan.ptime,
+        };
+        let sender =
+            peer::announce_sender(&si, rate).map_err(|e| ProtoError::new("no_codec", e))?;
+        Ok(Attached::new(peer::spawn_announce(
+            sender,
+            audio,
+            rate,
+            plan.telephone_event,
+            self.from_peer_tx.clone(),
+            self.peer_counters.clone(),
+        )))
+    }
+
+    /// Room: takes a seat; the room picks the codec among the plan's.
+    fn attach_room(&self, plan: &Plan, room: &str) -> Result<Attached, ProtoError> {
+        let offers: Vec<(u8, CodecInfo)> = plan.codecs.iter().map(|c| (c.pt, c.info)).collect();
+        match self.app.rooms.join(
+            room,
+            &offers,
+            plan.telephone_event,
+            self.from_peer_tx.clone(),
+            self.events_tx.clone(),
+        ) {
+            Ok((member, codec)) => Ok(Attached {
+                peer: PeerHandle::Room(member),
+                codec,
+                local_rtp_port: None,
+            }),
+            Err(RoomError::Full) => Err(ProtoError::new(
+                "room_full",
+                format!("room {room:?} already has two callers"),
+            )),
+            Err(RoomError::CodecMismatch(m)) => Err(ProtoError::new("no_codec", m)),
+        }
+    }
+
+    /// UDP: binds the RTP/RTCP pair and starts the bridge.
+    fn attach_udp(
+        &self,
+        plan: &Plan,
+        addr: SocketAddr,
+        bind_ip: IpAddr,
+        ports: Option<(u16, u16)>,
+    ) -> Result<Attached, ProtoError> {
+        match peer::spawn_udp(
+            addr,
+            bind_ip,
+            ports,
+            self.from_peer_tx.clone(),
+            self.events_tx.clone(),
+            self.peer_counters.clone(),
+        ) {
+            Ok((peer, port)) => Ok(Attached {
+                peer,
+                codec: 0,
+                local_rtp_port: Some(port),
+            }),
+            Err(e) => {
+                tracing::error!("udp peer {}: {e}", plan.peer_name);
+                Err(ProtoError::new(
+                    "peer_unavailable",
+                    format!("cannot open RTP ports: {e}"),
+                ))
+            }
+        }
+    }
+
+    /// The session state for a plan and its attached peer.
+    fn activate(&self, plan: Plan, attached: Attached) -> Active {
+        let Plan {
+            peer_name,
+            peer,
+            mut codecs,
+            ptime,
+            telephone_event: te_pt,
+            transport,
+            impairment,
+        } = plan;
+        let Codec { pt, rtpmap, info } = codecs.swap_remove(attached.codec);
         let now = Instant::now();
-        let te_pt = te_offer.filter(|&p| p != o.pt);
-        let a = Active {
-            peer_name: spec.name.clone(),
-            peer_kind: spec.kind.kind_name(),
-            peer: handle,
-            transport: h.transport,
-            pt: o.pt,
-            rtpmap: o.rtpmap.clone(),
-            codec: o.info,
+        let seed = self.app.seed;
+        Active {
+            peer_name,
+            peer_kind: peer.kind_name(),
+            peer: attached.peer,
+            transport,
+            pt,
+            rtpmap,
+            codec: info,
             ptime,
             te_pt,
-            impairer: Impairer::new(imp, self.app.seed ^ self.id.rotate_left(17), ptime as u32),
-            injector: te_pt.map(|p| {
-                DtmfInjector::new(p, o.info.clock_rate, ptime, self.app.seed ^ self.id, now)
-            }),
+            impairer: Impairer::new(impairment, seed ^ self.id.rotate_left(17), ptime as u32),
+            injector: te_pt
+                .map(|p| DtmfInjector::new(p, info.clock_rate, ptime, seed ^ self.id, now)),
             detector: DtmfDetector::new(te_pt),
-            local_rtp_port,
-            room: matches!(spec.kind, PeerKind::Room).then(|| room_name.clone()),
+            local_rtp_port: attached.local_rtp_port,
+            room: match peer {
+                PeerPlan::Room { room } => Some(room),
+                _ => None,
+            },
             webrtc: None,
             dc_open: false,
             started: now,
-        };
+        }
+    }
+
+    /// The `answer` message.
+    fn answer(&self, a: &Active) -> Value {
+        let cfg = &self.app.config;
         let mut v = json!({
             "type": "answer",
             "session": self.name,
@@ -741,9 +660,7 @@ impl Session {
         if let Some(r) = &a.room {
             v["room"] = json!(r);
         }
-        tracing::info!(session = %self.name, peer = %a.peer_name, codec = %a.rtpmap, pt = a.pt, ptime, transport = ?a.transport, "session started");
-        self.active = Some(a);
-        self.reply(ws, v, id).await
+        v
     }
 
     async fn on_webrtc_offer(&mut self, ws: &mut WebSocket, sdp: &str, id: Option<&Value>) -> Flow {
@@ -1066,9 +983,59 @@ fn restamped(restamp: Option<u32>, data: Bytes) -> Bytes {
     }
 }
 
+/// Checks `hello.token` against `--token`; the error is the message to send.
+fn authenticate(h: &Hello, config: &Config) -> Result<(), &'static str> {
+    let Some(t) = &config.token else {
+        return Ok(());
+    };
+    match &h.token {
+        None => Err("a token is required"),
+        Some(g) if constant_time_eq(g.as_bytes(), t.as_bytes()) => Ok(()),
+        Some(_) => Err("wrong token"),
+    }
+}
+
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     if a.len() != b.len() {
         return false;
     }
     a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn authenticate_table() {
+        let hello = |token: Option<&str>| {
+            let mut v = json!({"type": "hello", "codecs": []});
+            if let Some(t) = token {
+                v["token"] = json!(t);
+            }
+            match protocol::parse(&v.to_string()).msg {
+                Ok(ClientMsg::Hello(h)) => *h,
+                other => panic!("{other:?}"),
+            }
+        };
+        let with = |token: Option<&str>| Config {
+            token: token.map(String::from),
+            ..Config::default()
+        };
+        let cases = [
+            (None, None, Ok(())),
+            (None, Some("anything"), Ok(())),
+            (Some("s3cret"), Some("s3cret"), Ok(())),
+            (Some("s3cret"), None, Err("a token is required")),
+            (Some("s3cret"), Some("s3cre"), Err("wrong token")),
+            (Some("s3cret"), Some(""), Err("wrong token")),
+        ];
+        for (configured, sent, want) in cases {
+            assert_eq!(
+                authenticate(&hello(sent), &with(configured)),
+                want,
+                "--token {configured:?}, hello.token {sent:?}"
+            );
+        }
+    }
 }
