@@ -12,7 +12,7 @@
 // hands the compiled module to every processor in processorOptions; the
 // first processor of a context instantiates it and all processors of that
 // context share that one instance (they share one AudioWorkletGlobalScope).
-import { Ring } from '../worklet/ring.js';
+import { Ring } from './worklet/ring.js';
 import { createWire, FORMATS } from './wire.js';
 import { connectWebSocket, connectDataChannel, connectCallback, Link } from './transports.js';
 

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as vox from '../../pkg/src/node.js';
-import { Ring } from '../../worklet/ring.js';
+import { Ring } from '../../pkg/src/worklet/ring.js';
 import { REPO, readWav, toI16 } from './harness.mjs';
 
 const REF = process.env.VOXLET_REF_DIR || join(REPO, 'target/browser-ref');
