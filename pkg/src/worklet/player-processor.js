@@ -18,117 +18,71 @@
 // Per render quantum nothing is allocated: the core renders into its own
 // planar buffer, and cached Float32Array views on wasm memory are .set()
 // into outputs[0][ch]. Stats and events are posted every statsIntervalMs.
-import { loadWasm, MemViews, glue } from './wasm.js';
-import { Ring } from './ring.js';
+//
+// Event kinds and the slots of the event buffer are the wasm's own
+// (`EventKind`, `EventSlot`), read once here.
+import { ProcessorBase, glue } from './processor-base.js';
+import { PLAYER_TAG } from './ring.js';
 
-const EV_NONE = 0;
-const EV_DTMF = 1;
-const EV_DTMF_END = 7;
-const EV_SSRC = 8;
-const EV_PT = 9;
-const EV_MARK = 2;
-const EV_DRAINED = 3;
-const EV_UNDERRUN = 4;
-const EV_MARK_CLEARED = 5;
-const EV_STARTED = 6;
-const DTMF_KEYS = '0123456789*#ABCD';
-// Ring record tags: audio, then the controls that must stay in order with it.
-const TAG_DATA = 0;
-const TAG_CLEAR = 1;
-const TAG_MARK = 2;
-const TAG_FORMAT = 3;
+const EV = glue.EventKind;
+const SLOT = glue.EventSlot;
+const { DATA, CLEAR, MARK, FORMAT } = PLAYER_TAG;
 
-function createCore(o) {
+// processorOptions → the wasm constructor's options: the user's options
+// pass through untouched (a field left out keeps the core's default).
+function makeCore(o, channels) {
   if (o.mode === 'stream') {
-    if (!glue.StreamPlayer) throw new Error('voxlet: this build has no StreamPlayer');
-    const s = o.stream || {};
-    return new glue.StreamPlayer(sampleRate, o.channels, String(s.format || 'pcmu'),
-      +(s.maxQueueMs || 0) >>> 0, +(s.startThresholdMs || 0) >>> 0, !!s.dropOldest);
+    return new glue.StreamPlayer({ ...o.stream, outputRate: sampleRate, outputChannels: channels });
   }
-  const j = o.jitter || {};
-  const pts = Object.entries(o.payloadTypes || {}).map(([pt, m]) => `${pt}=${m}`).join(';');
-  return new glue.Receiver(sampleRate, o.channels, pts, j.minDelayMs >>> 0, j.maxDelayMs >>> 0,
-    j.initialDelayMs >>> 0, j.maxConcealMs >>> 0);
+  return new glue.Receiver({
+    ...o.jitter, outputRate: sampleRate, outputChannels: channels, payloadTypes: o.payloadTypes,
+  });
 }
 
-class PlayerProcessor extends AudioWorkletProcessor {
+class PlayerProcessor extends ProcessorBase {
   constructor(options) {
-    super();
     const o = options.processorOptions || {};
-    this.alive = true;
-    this.failed = false;
-    this.mode = o.mode === 'stream' ? 'stream' : 'rtp';
-    this.channels = o.channels === 2 ? 2 : 1;
+    const channels = o.channels === 2 ? 2 : 1;
+    super(options, { defaultStatsMs: 100, makeCore: (po) => makeCore(po, channels) });
+    this.channels = channels;
     this.events = [];
     this.marks = new Map();
     this.pending = [];
     this.pendingHead = 0;
-    this.quanta = 0;
-    this.tickEvery = Math.max(1, Math.round(((o.statsIntervalMs || 100) / 1000) * sampleRate / 128));
-    this.ring = o.ring ? new Ring(o.ring) : null;
     this.scratch = new Uint8Array(512);
-    this.port.onmessage = (e) => this.onMessage(e.data);
-    try {
-      const wasm = loadWasm(o.module);
-      this.mem = new MemViews(wasm.memory);
-      this.core = createCore({ ...o, channels: this.channels });
-      const names = this.core.constructor.statsNames();
-      this.statNames = names;
-      this.port.postMessage({ t: 'ready', transport: this.ring ? 'sab' : 'port', stats: names });
-    } catch (e) {
-      this.fail(e);
-    }
-  }
-
-  fail(e) {
-    if (!this.failed) {
-      this.failed = true;
-      this.port.postMessage({ t: 'error', message: String(e && e.stack || e) });
-    }
   }
 
   onMessage(m) {
-    if (m.t === 'sync') { this.port.postMessage({ t: 'sync', id: m.id }); return; }
-    if (this.failed) return;
-    try {
-      switch (m.t) {
-        case 'p': { // one packet / chunk: m.b ArrayBuffer, m.at optional context ms
-          const at = typeof m.at === 'number' ? m.at : NaN;
-          if (at === at && at > this.now()) this.pending.push(m);
-          else this.pushBytes(new Uint8Array(m.b), at === at ? at : this.now());
-          break;
-        }
-        case 'clear': this.control(TAG_CLEAR); break;
-        case 'markname': this.marks.set(m.id, m.name); break;
-        case 'mark': this.marks.set(m.id, m.name); this.control(TAG_MARK, m.id); break;
-        case 'format': this.control(TAG_FORMAT, m.format); break;
-        case 'close': this.alive = false; this.tick(); this.core.free(); this.core = null; break;
-        default: break;
+    switch (m.t) {
+      case 'p': { // one packet / chunk: m.b ArrayBuffer, m.at optional context ms
+        const at = typeof m.at === 'number' ? m.at : NaN;
+        if (at === at && at > this.now()) this.pending.push(m);
+        else this.pushBytes(new Uint8Array(m.b), at === at ? at : this.now());
+        break;
       }
-    } catch (e) {
-      this.warn(e);
+      case 'clear': this.control(CLEAR); break;
+      case 'markname': this.marks.set(m.id, m.name); break;
+      case 'mark': this.marks.set(m.id, m.name); this.control(MARK, m.id); break;
+      case 'format': this.control(FORMAT, m.format); break;
+      default: break;
     }
-  }
-
-  warn(e) {
-    this.port.postMessage({ t: 'warn', message: String(e && e.message || e) });
   }
 
   /** Clear, mark and format changes, in order with the audio around them. */
   control(tag, arg) {
     try {
-      if (tag === TAG_CLEAR) {
+      if (tag === CLEAR) {
         this.pending.length = 0;
         this.pendingHead = 0;
         if (this.core.clear) this.core.clear();
         else this.core.flush();
-      } else if (tag === TAG_MARK) {
+      } else if (tag === MARK) {
         try {
           this.core.mark(arg);
         } catch (e) {
           this.events.push({ type: 'mark', id: arg, cleared: true, error: String(e.message || e) });
         }
-      } else if (tag === TAG_FORMAT) {
+      } else if (tag === FORMAT) {
         try {
           this.core.setFormat(arg);
         } catch (e) {
@@ -139,10 +93,6 @@ class PlayerProcessor extends AudioWorkletProcessor {
     } catch (e) {
       this.warn(e);
     }
-  }
-
-  now() {
-    return (currentFrame / sampleRate) * 1000;
   }
 
   pushBytes(u8, arrivalMs) {
@@ -159,12 +109,12 @@ class PlayerProcessor extends AudioWorkletProcessor {
       let n;
       while ((n = ring.next()) >= 0) {
         const tag = ring.tag;
-        if (tag !== TAG_DATA) {
+        if (tag !== DATA) {
           const b = this.scratch;
           if (n > b.length) { ring.skip(); continue; }
           ring.read(b, 0);
-          if (tag === TAG_MARK) this.control(tag, b[0] | (b[1] << 8) | (b[2] << 16) | (b[3] << 24));
-          else if (tag === TAG_FORMAT) this.control(tag, String.fromCharCode.apply(null, b.subarray(0, n)));
+          if (tag === MARK) this.control(tag, b[0] | (b[1] << 8) | (b[2] << 16) | (b[3] << 24));
+          else if (tag === FORMAT) this.control(tag, String.fromCharCode.apply(null, b.subarray(0, n)));
           else this.control(tag);
           continue;
         }
@@ -206,8 +156,8 @@ class PlayerProcessor extends AudioWorkletProcessor {
         out[c].set(mem.f32(src, ptr + src * frames * 4, frames));
       }
       let k;
-      while ((k = this.core.pollEvent()) !== EV_NONE) this.onEvent(k);
-      if (++this.quanta >= this.tickEvery) this.tick();
+      while ((k = this.core.pollEvent()) !== EV.None) this.onEvent(k);
+      this.countQuantum();
     } catch (e) {
       this.fail(e);
     }
@@ -218,41 +168,36 @@ class PlayerProcessor extends AudioWorkletProcessor {
     this.mem.refresh();
     const f = this.mem.f64;
     const i = this.core.eventPtr() >> 3;
+    const time = f[i + SLOT.Time];
+    const value = f[i + SLOT.Value];
     switch (kind) {
-      case EV_DTMF:
-        this.events.push({
-          type: 'dtmf', phase: 'begin', digit: DTMF_KEYS[f[i]] || '', code: f[i], volume: f[i + 3],
-          timeMs: f[i + 4],
-        });
+      case EV.DtmfBegin:
+      case EV.DtmfEnd: {
+        const d = f[i + SLOT.Digit];
+        const ev = {
+          type: 'dtmf', phase: kind === EV.DtmfBegin ? 'begin' : 'end', digit: d ? String.fromCharCode(d) : '',
+          code: value, volume: f[i + SLOT.Volume], timeMs: time,
+        };
+        if (kind === EV.DtmfEnd) {
+          delete ev.volume;
+          ev.durationMs = f[i + SLOT.DurationMs];
+          ev.timedOut = f[i + SLOT.TimedOut] !== 0;
+        }
+        this.events.push(ev);
         break;
-      case EV_DTMF_END:
-        this.events.push({
-          type: 'dtmf', phase: 'end', digit: DTMF_KEYS[f[i]] || '', code: f[i], durationMs: f[i + 1],
-          timedOut: f[i + 3] !== 0, timeMs: f[i + 4],
-        });
-        break;
-      case EV_SSRC: this.events.push({ type: 'ssrc', old: f[i], ssrc: f[i + 1] }); break;
-      case EV_PT: this.events.push({ type: 'payloadtype', old: f[i], payloadType: f[i + 1] }); break;
-      case EV_MARK: this.events.push({ type: 'mark', id: f[i], timeMs: f[i + 1] }); break;
-      case EV_MARK_CLEARED: this.events.push({ type: 'mark', id: f[i], cleared: true }); break;
-      case EV_DRAINED: this.events.push({ type: 'drained', timeMs: f[i + 1] }); break;
-      case EV_UNDERRUN: this.events.push({ type: 'underrun', count: f[i], timeMs: this.now() }); break;
-      case EV_STARTED: this.events.push({ type: 'started', timeMs: f[i + 1] }); break;
+      }
+      case EV.Ssrc: this.events.push({ type: 'ssrc', old: f[i + SLOT.Old], ssrc: value }); break;
+      case EV.PayloadType: this.events.push({ type: 'payloadtype', old: f[i + SLOT.Old], payloadType: value }); break;
+      case EV.Mark: this.events.push({ type: 'mark', id: value, timeMs: time }); break;
+      case EV.MarkCleared: this.events.push({ type: 'mark', id: value, cleared: true }); break;
+      case EV.Drained: this.events.push({ type: 'drained', timeMs: time }); break;
+      case EV.Underrun: this.events.push({ type: 'underrun', count: value, timeMs: this.now() }); break;
+      case EV.Started: this.events.push({ type: 'started', timeMs: time }); break;
       default: break;
     }
   }
 
-  tick() {
-    this.quanta = 0;
-    if (!this.core) return;
-    this.core.writeStats();
-    this.mem.refresh();
-    const f = this.mem.f64;
-    const base = this.core.statsPtr() >> 3;
-    const stats = {};
-    const names = this.statNames;
-    for (let i = 0; i < names.length; i++) stats[names[i]] = f[base + i];
-    if (this.ring) stats.ringDropped = this.ring.dropped;
+  tickExtra() {
     const events = this.events;
     this.events = [];
     // Mark names are resolved here, a quantum or more after the mark fired,
@@ -264,7 +209,7 @@ class PlayerProcessor extends AudioWorkletProcessor {
         delete ev.id;
       }
     }
-    this.port.postMessage({ t: 'tick', timeMs: this.now(), stats, events });
+    return { events };
   }
 }
 
