@@ -2,9 +2,10 @@
 # Builds the wasm package with wasm-pack (--target web) into pkg/wasm/, then
 # optimises it with binaryen's wasm-opt from npm (wasm-pack's own download of
 # binaryen cannot work offline), bundles the AudioWorklet processors
-# (worklet/, with the wasm-bindgen glue and the TextDecoder polyfill first)
+# (pkg/src/worklet/, with the wasm-bindgen glue and the TextDecoder polyfill first)
 # into pkg/worklet/voxlet-worklet.js with esbuild, and reports the sizes.
-# pkg/package.json and pkg/src/ are hand-written and never touched here.
+# pkg/package.json and pkg/src/ (worklet sources included) are hand-written
+# and never touched here.
 #
 #   bash scripts/build-wasm.sh
 set -euo pipefail
@@ -26,8 +27,7 @@ rm -f "$OUT/.gitignore"
 # One self-contained worklet module: bundlers copy a `new URL(..., import.meta.url)`
 # asset verbatim, so it must not import anything itself.
 mkdir -p pkg/worklet
-esbuild worklet/index.js --bundle --format=esm --target=es2020 --legal-comments=none \
+esbuild pkg/src/worklet/index.js --bundle --format=esm --target=es2020 --legal-comments=none \
   --log-level=warning --outfile=pkg/worklet/voxlet-worklet.js
-cp worklet/ring.js pkg/worklet/ring.js
 wl=$(stat -c %s pkg/worklet/voxlet-worklet.js); wlgz=$(gzip -9 -c pkg/worklet/voxlet-worklet.js | wc -c)
 echo "voxlet-worklet.js: $wl bytes, $wlgz bytes gzip -9"

@@ -2,7 +2,8 @@
 # Sets everything up (scripts/setup.sh) and runs every test voxlet has:
 # formatting and lints, native unit/integration/property tests, the same
 # codec tests compiled to wasm32 in Node and in headless Chromium, and the
-# npm package (wasm-pack build, worklets) end to end in Chromium, the
+# npm package (wasm-pack build, worklets) end to end in Chromium, its
+# TypeScript declarations (tsc), the
 # softphone against the real gateway, and a short run of every fuzz target.
 #
 #   bash scripts/test.sh
@@ -33,6 +34,9 @@ cargo test --target wasm32-unknown-unknown --tests
 
 step "npm package in real Chromium (Playwright): worklets, transports, wire formats, Vite app"
 bash scripts/test-browser.sh
+
+step "TypeScript declarations: tsc --noEmit on tests/types/usage.ts (every option and event)"
+bash scripts/check-types.sh
 
 step "softphone (www/) end to end against the real gateway"
 # The debug gateway (already compiled by the native tests) spares CI a

@@ -196,7 +196,7 @@ export class Call extends EventTarget {
       this.mic = vox.createMic({
         codec: micCodec, payloadType: a.codec.pt, ptimeMs: a.ptime,
         dtmfPayloadType: a.telephone_event ? a.telephone_event.pt : null,
-        dtmfClockRate: a.telephone_event ? Number(a.telephone_event.rtpmap.split('/')[1]) : 0,
+        dtmfClockRate: a.telephone_event ? Number(a.telephone_event.rtpmap.split('/')[1]) : undefined,
       });
       this.mic.muted = this.muted;
       this.source.connect(this.mic);

@@ -2,6 +2,9 @@
 
 import type { Wire as WasmWire } from '../wasm/voxlet.js';
 
+// Options: a field left out (or undefined) keeps the wasm core's default;
+// any value given, 0 included, is used (and validated by the core).
+
 export type WireFormat = 'rtp' | 'twilio' | 'asterisk' | 'l16-meta';
 export const FORMATS: WireFormat[];
 
@@ -50,8 +53,10 @@ export interface StreamOptions {
   format?: string;
   /** Most audio queued, ms (default 60000). */
   maxQueueMs?: number;
-  /** Playback (re)starts once this much is queued, ms (default 20). */
+  /** Playback (re)starts once this much is queued, ms (default 20; 0: on the first chunk). */
   startThresholdMs?: number;
+  /** …or once audio has waited this long below the threshold, ms (default 60). */
+  startTimeoutMs?: number;
   /** A full queue drops its oldest audio instead of refusing the chunk. */
   dropOldest?: boolean;
 }
@@ -74,45 +79,88 @@ export interface PlayerOptions {
   ringBytes?: number;
 }
 
+/** The packet handler of a MicNode (option and property `onpacket`). */
+export type PacketHandler = (bytes: Uint8Array, kind: 'rtp' | 'rtcp') => void;
+
+/**
+ * MicNode options: the wasm Sender's (see SenderOptions in wasm/voxlet.d.ts)
+ * less the input, which is the node's, plus the node's own. Data options
+ * are camelCase; the handler is `onpacket`, the node property's name (DOM
+ * style: on + lower-case event name).
+ */
 export interface MicOptions {
   /** rtpmap of the codec: 'PCMU/8000' (default), 'PCMA/8000', 'G722/8000', 'L16/16000/1', 'opus/48000/2'. */
   codec?: string;
-  /** RTP payload type (default: the static one, else 111). */
+  /** RTP payload type (default: the codec's static one, else 111). */
   payloadType?: number;
-  /** Channels taken from the input (mixed down by the node), 1 (default) or 2. */
+  /** Channels taken from the input (mixed down by the node) and, for Opus, encoded: 1 (default) or 2. */
   channels?: 1 | 2;
   /** Packet duration, ms (default 20). */
   ptimeMs?: number;
   /** telephone-event payload type (default 101; null disables DTMF). */
   dtmfPayloadType?: number | null;
+  /** Clock of telephone-event, Hz (default: the codec's clock rate). */
   dtmfClockRate?: number;
-  /** Opus bitrate, bit/s. */
+  /** Opus bitrate, bit/s (default 32000). */
   bitrate?: number;
-  /** Opus in-band FEC. */
+  /** Opus in-band FEC (default false); spent only with packetLossPercent > 0. */
   fec?: boolean;
-  /** Opus DTX. */
+  /** Expected packet loss, % (default 0): how much Opus FEC is spent. */
+  packetLossPercent?: number;
+  /** Opus DTX (default false). */
   dtx?: boolean;
-  /** RTCP sender report interval, ms (default 0: none). */
+  /** RTCP sender report interval, ms (default 5000; 0: no RTCP). */
   rtcpIntervalMs?: number;
+  /** SSRC (default: random). */
   ssrc?: number;
+  /** How often stats are posted, ms (default 250). */
   statsIntervalMs?: number;
+  /** SharedArrayBuffer ring size in bytes (default 64 KiB). */
   ringBytes?: number;
-  onPacket?: (bytes: Uint8Array, kind: 'rtp' | 'rtcp') => void;
+  /** Called with every packet (the same as setting the node's `onpacket`). */
+  onpacket?: PacketHandler | null;
 }
 
 /** Receiver statistics (WebRTC inbound-rtp names where one exists), or stream-mode statistics. */
 export type PlayerStats = Record<string, number>;
 
+/** 'dtmf' event detail: begin (with the volume) and end (with the duration) of an RFC 4733 event. */
+export type DtmfDetail = {
+  /** The key ('0'–'9', '*', '#', 'A'–'D'), '' for other event codes. */
+  digit: string;
+  /** RFC 4733 event code. */
+  code: number;
+  /** Arrival time of the packet that began or ended it, context ms. */
+  timeMs: number;
+} & (
+  | { phase: 'begin'; /** −dBm0 (0..63). */ volume: number }
+  | { phase: 'end'; durationMs: number; /** Ended by timeout, no end packet seen. */ timedOut: boolean }
+);
+
+/** 'mark' event detail and what PlayerNode.mark() resolves with. */
+export interface MarkDetail {
+  name: string;
+  /** Dropped by clear() (or refused) instead of played. */
+  cleared?: boolean;
+  /** When the audio before it finished playing, context ms (played marks). */
+  timeMs?: number;
+  /** Why the mark was refused (cleared: true). */
+  error?: string;
+}
+
 export interface PlayerEventMap extends AudioWorkletNodeEventMap {
-  ready: CustomEvent<{ transport: 'sab' | 'port' }>;
+  ready: CustomEvent<{ transport: 'sab' | 'port'; /** Names of the statistics. */ stats: string[] }>;
   stats: CustomEvent<PlayerStats>;
-  dtmf: CustomEvent<{ digit: string; code: number; phase: 'begin' | 'end'; durationMs?: number; timeMs: number }>;
-  mark: CustomEvent<{ name: string; cleared?: boolean; timeMs?: number }>;
+  dtmf: CustomEvent<DtmfDetail>;
+  mark: CustomEvent<MarkDetail>;
   drained: CustomEvent<{ timeMs: number }>;
   underrun: CustomEvent<{ count: number; timeMs: number }>;
   started: CustomEvent<{ timeMs: number }>;
   ssrc: CustomEvent<{ old: number; ssrc: number }>;
   payloadtype: CustomEvent<{ old: number; payloadType: number }>;
+  /** A control message the processor refused (e.g. an unknown stream format); playback goes on. */
+  warn: CustomEvent<{ message: string }>;
+  /** The processor failed and stopped. */
   error: CustomEvent<{ message: string }>;
 }
 
@@ -142,8 +190,10 @@ export class PlayerNode extends AudioWorkletNode {
   stats: PlayerStats | null;
   /** Packets dropped because the SharedArrayBuffer ring was full. */
   dropped: number;
-  /** Resolves once the processor runs (rejects if it failed to start). */
+  /** Resolves once the processor runs (rejects if it failed to start, AbortError if closed first). */
   readonly ready: Promise<PlayerNode>;
+  /** close() was called. */
+  readonly closed: boolean;
   /**
    * One RTP packet ('rtp' mode) or audio chunk ('stream' mode). `at`:
    * context time in ms at which the worklet takes it (replays, tests);
@@ -152,19 +202,24 @@ export class PlayerNode extends AudioWorkletNode {
   push(data: ArrayBuffer | ArrayBufferView, options?: { at?: number; transfer?: boolean }): boolean;
   /** Stream mode: drop everything queued (barge-in); rtp mode: flush the jitter buffer. */
   clear(): void;
-  /** Stream mode: resolves when the audio pushed so far has played (or was cleared). */
-  mark(name?: string): Promise<{ name: string; cleared?: boolean; timeMs?: number }>;
+  /**
+   * Stream mode: resolves when the audio pushed so far has played (or was
+   * cleared: `cleared`); rejects with an AbortError DOMException if the
+   * node is closed first (or already).
+   */
+  mark(name?: string): Promise<MarkDetail>;
   /** Stream mode: the format of the chunks that follow. */
   setFormat(format: string): void;
-  /** Resolves once the worklet has handled every message sent before. */
+  /** Resolves once the worklet has handled every message sent before; rejects (AbortError) if the node is closed first. */
   sync(): Promise<void>;
+  /** Stops the processor, frees its wasm memory; pending mark(), sync() and ready reject with an AbortError DOMException. */
   close(): void;
   addEventListener<K extends keyof PlayerEventMap>(type: K, listener: (this: PlayerNode, ev: PlayerEventMap[K]) => any, options?: boolean | AddEventListenerOptions): void;
   addEventListener(type: string, listener: EventListenerOrEventListenerObject, options?: boolean | AddEventListenerOptions): void;
 }
 
 export interface MicEventMap extends AudioWorkletNodeEventMap {
-  ready: CustomEvent<{ transport: 'sab' | 'port'; ssrc: number }>;
+  ready: CustomEvent<{ transport: 'sab' | 'port'; ssrc: number; payloadType: number; codec: string; stats: string[] }>;
   stats: CustomEvent<Record<string, number>>;
   error: CustomEvent<{ message: string }>;
   warn: CustomEvent<{ message: string }>;
@@ -172,18 +227,23 @@ export interface MicEventMap extends AudioWorkletNodeEventMap {
 
 export class MicNode extends AudioWorkletNode {
   readonly vox: Voxlet;
-  readonly codec: string;
-  readonly payloadType: number;
+  /** The codec's rtpmap (as given until `ready`, then with the default filled in). */
+  readonly codec: string | undefined;
+  /** The audio payload type (as given until `ready`, then with the default filled in). */
+  readonly payloadType: number | undefined;
   readonly transport: 'sab' | 'port';
   ssrc: number | undefined;
   stats: Record<string, number> | null;
+  /** Resolves once the processor runs (rejects if it failed to start, AbortError if closed first). */
   readonly ready: Promise<MicNode>;
+  readonly closed: boolean;
   /** Called with every packet the worklet produced. */
-  onpacket: ((bytes: Uint8Array, kind: 'rtp' | 'rtcp') => void) | null;
+  onpacket: PacketHandler | null;
   /** RFC 4733 telephone-events in place of audio. */
   sendDtmf(digits: string, durationMs?: number, volume?: number): void;
   /** Silence instead of the input (timing kept). */
   muted: boolean;
+  /** Stops the processor and frees its wasm memory (a pending `ready` rejects with an AbortError). */
   close(): void;
   addEventListener<K extends keyof MicEventMap>(type: K, listener: (this: MicNode, ev: MicEventMap[K]) => any, options?: boolean | AddEventListenerOptions): void;
   addEventListener(type: string, listener: EventListenerOrEventListenerObject, options?: boolean | AddEventListenerOptions): void;
@@ -274,6 +334,10 @@ export function connectDataChannel(dc: RTCDataChannel, options?: LinkOptions): P
 export function connectCallback(options: LinkOptions & { send: (data: string | Uint8Array) => void }): Promise<Link>;
 
 /** The SharedArrayBuffer ring (exported for custom transports). */
+/** Ring record tags: player rings (audio and in-order controls), mic rings (packet kind). */
+export const PLAYER_TAG: { readonly DATA: 0; readonly CLEAR: 1; readonly MARK: 2; readonly FORMAT: 3 };
+export const MIC_TAG: { readonly RTP: 0; readonly RTCP: 1 };
+
 export class Ring {
   static create(capacity?: number): SharedArrayBuffer;
   constructor(sab: SharedArrayBuffer);

@@ -12,11 +12,11 @@
 // hands the compiled module to every processor in processorOptions; the
 // first processor of a context instantiates it and all processors of that
 // context share that one instance (they share one AudioWorkletGlobalScope).
-import { Ring } from '../worklet/ring.js';
+import { Ring, PLAYER_TAG, MIC_TAG } from './worklet/ring.js';
 import { createWire, FORMATS } from './wire.js';
 import { connectWebSocket, connectDataChannel, connectCallback, Link } from './transports.js';
 
-export { Ring, createWire, FORMATS, connectWebSocket, connectDataChannel, connectCallback, Link };
+export { Ring, PLAYER_TAG, MIC_TAG, createWire, FORMATS, connectWebSocket, connectDataChannel, connectCallback, Link };
 
 const DEFAULT_WORKLET_URL = new URL('../worklet/voxlet-worklet.js', import.meta.url);
 const DEFAULT_WASM_URL = new URL('../wasm/voxlet_bg.wasm', import.meta.url);
@@ -148,6 +148,11 @@ function emit(node, type, detail) {
   node.dispatchEvent(new CustomEvent(type, { detail }));
 }
 
+/** What pending promises of a closed node reject with (and calls made after close()). */
+function closedError(node) {
+  return new DOMException(`voxlet: the ${node.constructor.name} was closed`, 'AbortError');
+}
+
 /**
  * Plays one incoming stream: RTP packets (mode 'rtp', the default) through
  * voxlet's jitter buffer, or untimestamped audio chunks (mode 'stream').
@@ -155,12 +160,20 @@ function emit(node, type, detail) {
  * context's rate, `channels` channels (1 or 2).
  *
  * Events (CustomEvent, data in `detail`): 'ready', 'stats' (every
- * statsIntervalMs), 'dtmf', 'mark', 'drained', 'underrun', 'error'.
+ * statsIntervalMs), 'dtmf', 'ssrc', 'payloadtype' (rtp mode), 'mark',
+ * 'drained', 'underrun', 'started' (stream mode), 'warn', 'error'.
+ *
+ * Options are passed through to the wasm core untouched: a field left out
+ * keeps the core's default, and any value given (0 included) is used.
+ *
+ * close() rejects every pending mark() and sync() promise (and `ready`, if
+ * the processor had not started) with an AbortError DOMException; so do
+ * mark() and sync() called after close().
  */
 export class PlayerNode extends AudioWorkletNode {
   constructor(vox, options = {}) {
     const channels = options.channels === 2 ? 2 : 1;
-    const ring = vox.sharedRings ? Ring.create(options.ringBytes || 1 << 18) : null;
+    const ring = vox.sharedRings ? Ring.create(options.ringBytes ?? 1 << 18) : null;
     super(vox.context, 'voxlet-player', {
       numberOfInputs: 0,
       numberOfOutputs: 1,
@@ -169,23 +182,24 @@ export class PlayerNode extends AudioWorkletNode {
         module: vox.module,
         mode: options.mode === 'stream' ? 'stream' : 'rtp',
         channels,
-        payloadTypes: options.payloadTypes || { 101: 'telephone-event/8000' },
-        jitter: options.jitter || {},
-        stream: options.stream || {},
-        statsIntervalMs: options.statsIntervalMs || 100,
+        payloadTypes: options.payloadTypes,
+        jitter: options.jitter,
+        stream: options.stream,
+        statsIntervalMs: options.statsIntervalMs,
         ring,
       },
     });
     this.vox = vox;
     this.mode = options.mode === 'stream' ? 'stream' : 'rtp';
-    this.streamFormat = this.mode === 'stream' ? String((options.stream || {}).format || 'pcmu') : '';
+    this.streamFormat = this.mode === 'stream' ? String(options.stream?.format ?? 'pcmu') : '';
     this.ring = ring ? new Ring(ring) : null;
     this.transport = ring ? 'sab' : 'port';
     this.stats = null;
     this.dropped = 0;
     this._markId = 1;
-    this._marks = new Map();
-    this._syncs = new Map();
+    this._marks = new Map(); // name -> { resolve, reject }
+    this._syncs = new Map(); // id -> { resolve, reject }
+    this.closed = false;
     this.ready = readyPromise(this);
     this.ready.catch(() => {});
     this.port.onmessage = (e) => this._onMessage(e.data);
@@ -194,18 +208,23 @@ export class PlayerNode extends AudioWorkletNode {
   _onMessage(m) {
     switch (m.t) {
       case 'ready': this._resolveReady(this); emit(this, 'ready', m); break;
-      case 'error':
-        this._rejectReady(new Error(m.message));
+      case 'error': {
+        const err = new Error(m.message);
+        this._rejectReady(err);
+        // The processor stopped: no mark will be reached.
+        for (const p of this._marks.values()) p.reject(err);
+        this._marks.clear();
         emit(this, 'error', { message: m.message });
         break;
-      case 'sync': { const f = this._syncs.get(m.id); this._syncs.delete(m.id); if (f) f(); break; }
+      }
+      case 'sync': { const p = this._syncs.get(m.id); this._syncs.delete(m.id); if (p) p.resolve(); break; }
       case 'warn': emit(this, 'warn', { message: m.message }); break;
       case 'tick':
         this.stats = m.stats;
         for (const ev of m.events) {
           if (ev.type === 'mark') {
-            const r = this._marks.get(ev.name);
-            if (r) { this._marks.delete(ev.name); r(ev); }
+            const p = this._marks.get(ev.name);
+            if (p) { this._marks.delete(ev.name); p.resolve(ev); }
           }
           emit(this, ev.type, ev);
         }
@@ -223,6 +242,7 @@ export class PlayerNode extends AudioWorkletNode {
    * (SharedArrayBuffer ring full).
    */
   push(data, options) {
+    if (this.closed) return false;
     const at = options && typeof options.at === 'number' ? options.at : NaN;
     const u8 = toBytes(data);
     if (this.ring) {
@@ -241,6 +261,7 @@ export class PlayerNode extends AudioWorkletNode {
   // Clear, mark and format must stay in order with the audio: through the
   // ring when there is one, else through the port like the audio.
   _control(msg, tag, bytes) {
+    if (this.closed) return;
     if (this.ring && this.ring.push(bytes, tag)) return;
     this.port.postMessage(msg);
   }
@@ -253,43 +274,63 @@ export class PlayerNode extends AudioWorkletNode {
   setFormat(format) {
     this.streamFormat = String(format);
     const ascii = Uint8Array.from(this.streamFormat, (c) => c.charCodeAt(0) & 0x7f);
-    this._control({ t: 'format', format: this.streamFormat }, 3, ascii);
+    this._control({ t: 'format', format: this.streamFormat }, PLAYER_TAG.FORMAT, ascii);
   }
 
   /** Stream mode: drops everything queued (barge-in). */
   clear() {
-    this._control({ t: 'clear' }, 1, new Uint8Array(0));
+    this._control({ t: 'clear' }, PLAYER_TAG.CLEAR, new Uint8Array(0));
   }
 
   /**
    * Stream mode: a mark after the audio pushed so far. The promise
    * resolves (and a 'mark' event fires) when that audio has been played
-   * (or cleared: detail.cleared).
+   * (or cleared: detail.cleared). Rejects (AbortError) if the node is
+   * closed first.
    */
   mark(name) {
+    if (this.closed) return Promise.reject(closedError(this));
     const id = this._markId++;
     const key = name == null ? `mark-${id}` : String(name);
-    const done = new Promise((resolve) => this._marks.set(key, resolve));
+    const done = new Promise((resolve, reject) => this._marks.set(key, { resolve, reject }));
     if (this.ring) {
       this.port.postMessage({ t: 'markname', id, name: key });
-      this._control({ t: 'mark', id, name: key }, 2, new Uint8Array(new Uint32Array([id]).buffer));
+      this._control({ t: 'mark', id, name: key }, PLAYER_TAG.MARK, new Uint8Array(new Uint32Array([id]).buffer));
     } else {
       this.port.postMessage({ t: 'mark', id, name: key });
     }
     return done;
   }
 
-  /** Resolves once the worklet has handled every message sent before it. */
+  /**
+   * Resolves once the worklet has handled every message sent before it.
+   * Rejects (AbortError) if the node is closed first.
+   */
   sync() {
+    if (this.closed) return Promise.reject(closedError(this));
     const id = this._markId++;
+    const done = new Promise((resolve, reject) => this._syncs.set(id, { resolve, reject }));
     this.port.postMessage({ t: 'sync', id });
-    return new Promise((resolve) => this._syncs.set(id, resolve));
+    return done;
   }
 
-  /** Stops the processor and frees its wasm memory. */
+  /**
+   * Stops the processor and frees its wasm memory. Every pending mark() and
+   * sync() promise (and `ready`, if still pending) rejects with an
+   * AbortError DOMException; later calls to them reject at once, and
+   * push() returns false.
+   */
   close() {
+    if (this.closed) return;
+    this.closed = true;
     this.port.postMessage({ t: 'close' });
     this.disconnect();
+    const err = closedError(this);
+    this._rejectReady(err);
+    for (const p of this._marks.values()) p.reject(err);
+    for (const p of this._syncs.values()) p.reject(err);
+    this._marks.clear();
+    this._syncs.clear();
   }
 }
 
@@ -298,48 +339,40 @@ export class PlayerNode extends AudioWorkletNode {
  * it resamples, encodes and packetises inside the worklet and calls
  * `onpacket(bytes: Uint8Array, kind: 'rtp' | 'rtcp')` for each packet.
  * Events: 'ready', 'stats', 'error', 'warn'.
+ *
+ * Options (`MicOptions`) are passed through to the wasm Sender untouched:
+ * a field left out keeps the core's default (SenderConfig::new), any value
+ * given (0 included) is used. The packet handler is `onpacket`, the name
+ * of the node's property, as DOM event handlers are named (on + the
+ * lower-case event name); the other options are camelCase.
  */
 export class MicNode extends AudioWorkletNode {
   constructor(vox, options = {}) {
+    if ('onPacket' in options) {
+      throw new TypeError("voxlet: the MicNode option is 'onpacket' (the node's property), not 'onPacket'");
+    }
     const channels = options.channels === 2 ? 2 : 1;
-    const ring = vox.sharedRings ? Ring.create(options.ringBytes || 1 << 16) : null;
-    const codec = options.codec || 'PCMU/8000';
-    const name = codec.split('/')[0].toLowerCase();
-    const staticPt = { pcmu: 0, pcma: 8, g722: 9 }[name];
-    const payloadType = options.payloadType ?? staticPt ?? 111;
-    const ctx = vox.context;
-    super(ctx, 'voxlet-mic', {
+    const ring = vox.sharedRings ? Ring.create(options.ringBytes ?? 1 << 16) : null;
+    const { channels: _c, ringBytes: _r, statsIntervalMs, onpacket, ...sender } = options;
+    sender.seed = [randomU32(), randomU32()];
+    super(vox.context, 'voxlet-mic', {
       numberOfInputs: 1,
       numberOfOutputs: 0,
       channelCount: channels,
       channelCountMode: 'explicit',
       channelInterpretation: 'speakers',
-      processorOptions: {
-        module: vox.module,
-        codec,
-        payloadType,
-        channels,
-        ptimeMs: options.ptimeMs || 20,
-        dtmfPayloadType: options.dtmfPayloadType ?? 101,
-        dtmfClockRate: options.dtmfClockRate || 0,
-        bitrate: options.bitrate || 0,
-        fec: !!options.fec,
-        dtx: !!options.dtx,
-        rtcpIntervalMs: options.rtcpIntervalMs || 0,
-        ssrc: options.ssrc,
-        seed: [randomU32(), randomU32()],
-        statsIntervalMs: options.statsIntervalMs || 250,
-        ring,
-      },
+      processorOptions: { module: vox.module, channels, sender, statsIntervalMs, ring },
     });
     this.vox = vox;
-    this.codec = codec;
-    this.payloadType = payloadType;
+    // As given; once `ready`, as the processor resolved them (defaults filled in).
+    this.codec = sender.codec;
+    this.payloadType = sender.payloadType;
     this.ring = ring ? new Ring(ring) : null;
     this.transport = ring ? 'sab' : 'port';
-    this.onpacket = options.onPacket || null;
+    this.onpacket = onpacket ?? null;
     this.stats = null;
     this.ssrc = undefined;
+    this.closed = false;
     this.ready = readyPromise(this);
     this.ready.catch(() => {});
     this.port.onmessage = (e) => this._onMessage(e.data);
@@ -347,7 +380,7 @@ export class MicNode extends AudioWorkletNode {
 
   _deliver(bytes, tag) {
     const f = this.onpacket;
-    if (f) f(bytes, tag === 1 ? 'rtcp' : 'rtp');
+    if (f) f(bytes, tag === MIC_TAG.RTCP ? 'rtcp' : 'rtp');
   }
 
   _drainRing() {
@@ -370,7 +403,13 @@ export class MicNode extends AudioWorkletNode {
     if (m === 'w') { this._drainRing(); return; }
     switch (m.t) {
       case 'p': this._deliver(new Uint8Array(m.b), m.tag); break;
-      case 'ready': this.ssrc = m.ssrc; this._resolveReady(this); emit(this, 'ready', m); break;
+      case 'ready':
+        this.ssrc = m.ssrc;
+        this.payloadType = m.payloadType;
+        this.codec = m.codec;
+        this._resolveReady(this);
+        emit(this, 'ready', m);
+        break;
       case 'error':
         this._rejectReady(new Error(m.message));
         emit(this, 'error', { message: m.message });
@@ -383,6 +422,7 @@ export class MicNode extends AudioWorkletNode {
 
   /** Sends DTMF digits as RFC 4733 telephone-events (in place of audio). */
   sendDtmf(digits, durationMs = 100, volume = 10) {
+    if (this.closed) return;
     this.port.postMessage({ t: 'dtmf', digits: String(digits), durationMs, volume });
   }
 
@@ -396,8 +436,12 @@ export class MicNode extends AudioWorkletNode {
     return !!this._muted;
   }
 
+  /** Stops the processor and frees its wasm memory; `ready`, if still pending, rejects (AbortError). */
   close() {
+    if (this.closed) return;
+    this.closed = true;
     this.port.postMessage({ t: 'close' });
     this.disconnect();
+    this._rejectReady(closedError(this));
   }
 }

@@ -1,8 +1,9 @@
 // Type declarations for voxlet's Node entry (src/node.js).
 
 export {
-  CodecDecoder, CodecEncoder, Receiver, Sender, StreamPlayer, Wire, WireItem, version,
+  CodecDecoder, CodecEncoder, Receiver, Sender, StreamPlayer, Wire, WireItem, EventKind, EventSlot, version,
 } from '../wasm/voxlet.js';
+export type { ReceiverOptions, SenderOptions, StreamPlayerOptions } from '../wasm/voxlet.js';
 export type { WireFormat, WireOptions, WireAdapter, WireItem as WireItemObject } from './index.js';
 import type { WireFormat, WireOptions, WireAdapter } from './index.js';
 import type { Receiver, Sender, StreamPlayer } from '../wasm/voxlet.js';

@@ -4,6 +4,7 @@
 // playout and wire formats.
 //
 //   import { CodecDecoder, CodecEncoder, Receiver, Wire } from 'voxlet';
+//   const rx = new Receiver({ outputRate: 16000, payloadTypes: { 111: 'opus/48000/2' } });
 //   const dec = new CodecDecoder('PCMU/8000');
 //   const pcm = dec.decode(payload); // Float32Array at dec.sampleRate
 //
@@ -17,7 +18,7 @@ import { createWire, FORMATS } from './wire.js';
 const exportsObj = glue.initSync({ module: readFileSync(new URL('../wasm/voxlet_bg.wasm', import.meta.url)) });
 
 export const {
-  CodecDecoder, CodecEncoder, Receiver, Sender, StreamPlayer, Wire, WireItem, version,
+  CodecDecoder, CodecEncoder, Receiver, Sender, StreamPlayer, Wire, WireItem, EventKind, EventSlot, version,
 } = glue;
 export { FORMATS };
 

@@ -120,7 +120,7 @@ export class Link extends EventTarget {
           p.mark(it.text).then((ev) => {
             this._emit('mark', { name: it.text, played: !ev.cleared, cleared: !!ev.cleared });
             try { this.send(this.wire.markMessage(it.text)); } catch { /* no streamSid */ }
-          });
+          }, () => { /* the player was closed or failed: nothing played, nothing to acknowledge */ });
         } else {
           this._emit('mark', { name: it.text });
         }

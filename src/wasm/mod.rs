@@ -10,7 +10,18 @@
 //!   when the memory grows, and copies with `.set()`. Audio is **planar**
 //!   there (channel after channel), the layout of the worklet's
 //!   `outputs[0][ch]` arrays. Statistics are written into an owned
-//!   `Float64Array`-shaped buffer whose field names are fetched once.
+//!   `Float64Array`-shaped buffer whose field names are fetched once
+//!   (`statsNames()`): each class has one table of (name, value) pairs
+//!   ([`StatsTable`]) that gives both, so names and values cannot drift.
+//!   Events are a kind ([`EventKind`]) and named slots ([`EventSlot`]) in
+//!   an owned buffer; both enums are exported to JavaScript, which reads
+//!   them once at start-up instead of copying the numbers.
+//!
+//!   Their constructors take one options object whose fields are the core
+//!   configuration's, camelCased (`minDelayMs` for `min_delay_ms`). A field
+//!   left out (or `undefined`) keeps the core's default (`Default` / `new`
+//!   of the config); any given value, 0 included, is handed to the core,
+//!   which validates it. The bindings translate; they decide no policy.
 //! - **Codec and wire classes** for Node and tooling ([`CodecDecoder`],
 //!   [`CodecEncoder`], [`wire`]): ordinary arrays in and out, for encoding
 //!   or decoding without a worklet.
@@ -19,7 +30,7 @@
 
 use wasm_bindgen::prelude::*;
 
-use crate::codec::{parse_rtpmap, Decoder, Encoder, EncoderSettings};
+use crate::codec::{parse_rtpmap, CodecInfo, Decoder, Encoder, EncoderSettings, Registry};
 
 pub mod receiver;
 pub mod sender;
@@ -28,6 +39,221 @@ pub mod wire;
 
 pub(crate) fn js_err(e: impl std::error::Error + 'static) -> JsError {
     JsError::new(&crate::error::Report(&e).to_string())
+}
+
+/// One class's statistics: (name, how to read the value) in the order
+/// `writeStats` writes them. `statsNames()` and `writeStats()` both walk
+/// the same table.
+pub type StatsTable<T> = [(&'static str, fn(&T) -> f64)];
+
+pub(crate) fn stats_names<T>(table: &StatsTable<T>) -> Vec<String> {
+    table.iter().map(|(n, _)| n.to_string()).collect()
+}
+
+/// Writes every value of `table` read from `src` into `out` (no allocation).
+pub(crate) fn fill_stats<T>(table: &StatsTable<T>, src: &T, out: &mut [f64]) {
+    for ((_, get), o) in table.iter().zip(out.iter_mut()) {
+        *o = get(src);
+    }
+}
+
+/// What `pollEvent` returned (Receiver and StreamPlayer share one
+/// numbering). Exported to JavaScript as `EventKind`.
+#[wasm_bindgen]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u32)]
+pub enum EventKind {
+    /// No event pending.
+    None = 0,
+    /// A DTMF key was pressed (receiver).
+    DtmfBegin = 1,
+    /// A mark was reached: everything pushed before it has played (stream).
+    Mark = 2,
+    /// The queue ran empty (stream).
+    Drained = 3,
+    /// Playback ran dry (stream).
+    Underrun = 4,
+    /// A mark was dropped by `clear()` (stream).
+    MarkCleared = 5,
+    /// Playback started (stream).
+    Started = 6,
+    /// A DTMF key was released (receiver).
+    DtmfEnd = 7,
+    /// The played SSRC changed (receiver).
+    Ssrc = 8,
+    /// The played payload type changed (receiver).
+    PayloadType = 9,
+}
+
+/// Slots of the event buffer (`eventPtr()`, `Float64`s) `pollEvent` fills;
+/// a slot an event does not use is NaN. Exported to JavaScript as
+/// `EventSlot`.
+#[wasm_bindgen]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u32)]
+pub enum EventSlot {
+    /// When it happened, ms on the clock of `push` / `render` times.
+    Time = 0,
+    /// DTMF event code; mark id; underrun count; the new SSRC or payload type.
+    Value = 1,
+    /// The previous SSRC or payload type.
+    Old = 2,
+    /// DTMF key as a character code (0: a code without a key).
+    Digit = 3,
+    /// DTMF volume, −dBm0.
+    Volume = 4,
+    /// DTMF duration, ms.
+    DurationMs = 5,
+    /// DTMF end by timeout (1) rather than by an end packet (0).
+    TimedOut = 6,
+}
+
+/// The telephone-event payload type the bindings use when none is given,
+/// for sending (`Sender`'s `dtmfPayloadType`) as for receiving
+/// (`Receiver`'s `payloadTypes` left out): RFC 4733's customary 101, so
+/// DTMF works both ways without configuration. The one policy of the
+/// bindings beyond the core's defaults.
+pub const DEFAULT_DTMF_PAYLOAD_TYPE: u8 = 101;
+
+/// Slots in the event buffer.
+pub(crate) const EVENT_SLOTS: usize = 8;
+
+/// Clears the event buffer to NaN and sets `fields` (no allocation).
+pub(crate) fn set_event(buf: &mut [f64; EVENT_SLOTS], fields: &[(EventSlot, f64)]) {
+    buf.fill(f64::NAN);
+    for &(slot, v) in fields {
+        buf[slot as usize] = v;
+    }
+}
+
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(js_namespace = Reflect, js_name = get)]
+    fn reflect_get(target: &JsValue, key: &JsValue) -> JsValue;
+    #[wasm_bindgen(js_namespace = Object, js_name = keys)]
+    fn object_keys(target: &JsValue) -> Vec<JsValue>;
+}
+
+/// A JavaScript options object read field by field. `undefined` and
+/// `null` fields are absent (`None`); a present field of the wrong type or
+/// out of range is an error naming it.
+pub(crate) struct Options<'a> {
+    obj: &'a JsValue,
+    what: &'static str,
+}
+
+impl<'a> Options<'a> {
+    /// `what` names the object in errors (`"Sender options"`).
+    pub(crate) fn new(obj: &'a JsValue, what: &'static str) -> Result<Options<'a>, JsError> {
+        if !(obj.is_object() || obj.is_undefined() || obj.is_null()) {
+            return Err(JsError::new(&format!("{what}: not an object")));
+        }
+        Ok(Options { obj, what })
+    }
+
+    fn raw(&self, key: &str) -> JsValue {
+        if self.obj.is_object() {
+            reflect_get(self.obj, &JsValue::from_str(key))
+        } else {
+            JsValue::UNDEFINED
+        }
+    }
+
+    fn bad(&self, key: &str, want: &str, v: &JsValue) -> JsError {
+        JsError::new(&format!("{}: {key} must be {want} (got {v:?})", self.what))
+    }
+
+    /// Whether `key` is present and `null` (as opposed to left out).
+    pub(crate) fn is_null(&self, key: &str) -> bool {
+        self.raw(key).is_null()
+    }
+
+    /// A whole number in `T`'s range.
+    pub(crate) fn int<T: TryFrom<u64>>(&self, key: &str) -> Result<Option<T>, JsError> {
+        let v = self.raw(key);
+        if v.is_undefined() || v.is_null() {
+            return Ok(None);
+        }
+        match v.as_f64() {
+            Some(x) if x >= 0.0 && x.fract() == 0.0 && x <= u64::MAX as f64 => {
+                T::try_from(x as u64)
+                    .map(Some)
+                    .map_err(|_| self.bad(key, "an integer in range", &v))
+            }
+            _ => Err(self.bad(key, "a non-negative integer", &v)),
+        }
+    }
+
+    /// A boolean.
+    pub(crate) fn bool(&self, key: &str) -> Result<Option<bool>, JsError> {
+        let v = self.raw(key);
+        if v.is_undefined() || v.is_null() {
+            return Ok(None);
+        }
+        v.as_bool()
+            .map(Some)
+            .ok_or_else(|| self.bad(key, "a boolean", &v))
+    }
+
+    /// A string.
+    pub(crate) fn string(&self, key: &str) -> Result<Option<String>, JsError> {
+        let v = self.raw(key);
+        if v.is_undefined() || v.is_null() {
+            return Ok(None);
+        }
+        v.as_string()
+            .map(Some)
+            .ok_or_else(|| self.bad(key, "a string", &v))
+    }
+
+    /// A nested options object.
+    pub(crate) fn object(&self, key: &str, what: &'static str) -> Result<OwnedOptions, JsError> {
+        let v = self.raw(key);
+        Options::new(&v, what)?;
+        Ok(OwnedOptions { obj: v, what })
+    }
+}
+
+/// A nested options object ([`Options::object`]).
+pub(crate) struct OwnedOptions {
+    obj: JsValue,
+    what: &'static str,
+}
+
+impl OwnedOptions {
+    /// Whether the field was left out (or `undefined` / `null`).
+    pub(crate) fn is_absent(&self) -> bool {
+        self.obj.is_undefined() || self.obj.is_null()
+    }
+
+    pub(crate) fn get(&self) -> Options<'_> {
+        Options {
+            obj: &self.obj,
+            what: self.what,
+        }
+    }
+
+    /// (key, string value) for every own key: a `{ 111: 'opus/48000/2' }` map.
+    pub(crate) fn string_entries(&self) -> Result<Vec<(String, String)>, JsError> {
+        if !self.obj.is_object() {
+            return Ok(Vec::new());
+        }
+        let o = self.get();
+        object_keys(&self.obj)
+            .into_iter()
+            .filter_map(|k| k.as_string())
+            .map(|k| {
+                let v = o.string(&k)?.unwrap_or_default();
+                Ok((k, v))
+            })
+            .collect()
+    }
+}
+
+/// The static payload type (RFC 3551) of `codec`, if it has one.
+pub(crate) fn static_payload_type(codec: &CodecInfo) -> Option<u8> {
+    let r = Registry::with_static();
+    (0..=127u8).find(|&pt| r.get(pt).is_some_and(|i| i == *codec))
 }
 
 /// Address of a slice in wasm memory, as JavaScript sees it.

@@ -9,63 +9,99 @@
 
 use wasm_bindgen::prelude::*;
 
-use super::{addr, js_err, PlanarOut, Staging};
-use crate::codec::{CodecKind, Registry};
-use crate::receiver::{Receiver as CoreReceiver, ReceiverConfig, ReceiverEvent};
+use super::{
+    addr, fill_stats, js_err, set_event, stats_names, EventKind, EventSlot, Options, PlanarOut,
+    Staging, StatsTable, DEFAULT_DTMF_PAYLOAD_TYPE, EVENT_SLOTS,
+};
+use crate::codec::CodecKind;
+use crate::receiver::{Receiver as CoreReceiver, ReceiverConfig, ReceiverEvent, ReceiverStats};
 
-/// Names of the values [`Receiver::write_stats`] writes, in order: WebRTC
+/// The statistics `writeStats` writes, in order, with their names: WebRTC
 /// `inbound-rtp` names where one exists (delays in seconds, as there).
-pub const STATS: &[&str] = &[
-    "packetsReceived",
-    "packetsLost",
-    "packetsDiscarded",
-    "packetsDuplicated",
-    "packetsLate",
-    "bytesReceived",
-    "headerBytesReceived",
-    "jitter",
-    "jitterBufferDelay",
-    "jitterBufferTargetDelay",
-    "jitterBufferMinimumDelay",
-    "jitterBufferEmittedCount",
-    "totalSamplesReceived",
-    "totalSamplesDuration",
-    "concealedSamples",
-    "silentConcealedSamples",
-    "concealmentEvents",
-    "insertedSamplesForDeceleration",
-    "removedSamplesForAcceleration",
-    "fecPacketsReceived",
-    "fecPacketsDiscarded",
-    "fecPacketsRecovered",
-    "audioLevel",
-    "totalAudioEnergy",
-    "comfortSamples",
-    "bufferLevelMs",
-    "targetDelayMs",
-    "ssrcChanges",
-    "eventsDropped",
-    "errors",
-    "malformedRtp",
-    "unknownPayloadType",
-    "tooLarge",
-    "emptyPayload",
-    "invalidPayload",
-    "malformedRtcp",
-    "foreignSsrc",
-    "decodeFailed",
-    "ssrc",
-    "lastPacketReceivedTimestamp",
+pub const STATS: &StatsTable<ReceiverStats> = &[
+    ("packetsReceived", |s| s.packets_received as f64),
+    ("packetsLost", |s| s.packets_lost as f64),
+    ("packetsDiscarded", |s| s.packets_discarded as f64),
+    ("packetsDuplicated", |s| s.packets_duplicated as f64),
+    ("packetsLate", |s| s.packets_late as f64),
+    ("bytesReceived", |s| s.bytes_received as f64),
+    ("headerBytesReceived", |s| s.header_bytes_received as f64),
+    ("jitter", |s| s.jitter),
+    ("jitterBufferDelay", |s| s.jitter_buffer_delay),
+    ("jitterBufferTargetDelay", |s| s.jitter_buffer_target_delay),
+    ("jitterBufferMinimumDelay", |s| {
+        s.jitter_buffer_minimum_delay
+    }),
+    ("jitterBufferEmittedCount", |s| {
+        s.jitter_buffer_emitted_count as f64
+    }),
+    ("totalSamplesReceived", |s| s.total_samples_received as f64),
+    ("totalSamplesDuration", |s| s.total_samples_duration),
+    ("concealedSamples", |s| s.concealed_samples as f64),
+    ("silentConcealedSamples", |s| {
+        s.silent_concealed_samples as f64
+    }),
+    ("concealmentEvents", |s| s.concealment_events as f64),
+    ("insertedSamplesForDeceleration", |s| {
+        s.inserted_samples_for_deceleration as f64
+    }),
+    ("removedSamplesForAcceleration", |s| {
+        s.removed_samples_for_acceleration as f64
+    }),
+    ("fecPacketsReceived", |s| s.fec_packets_received as f64),
+    ("fecPacketsDiscarded", |s| s.fec_packets_discarded as f64),
+    ("fecPacketsRecovered", |s| s.fec_packets_recovered as f64),
+    ("audioLevel", |s| s.audio_level),
+    ("totalAudioEnergy", |s| s.total_audio_energy),
+    ("comfortSamples", |s| s.comfort_samples as f64),
+    ("bufferLevelMs", |s| s.buffer_level_ms),
+    ("targetDelayMs", |s| s.target_delay_ms),
+    ("ssrcChanges", |s| s.ssrc_changes as f64),
+    ("eventsDropped", |s| s.events_dropped as f64),
+    ("errors", |s| s.errors.total() as f64),
+    ("malformedRtp", |s| s.errors.malformed_rtp as f64),
+    ("unknownPayloadType", |s| {
+        s.errors.unknown_payload_type as f64
+    }),
+    ("tooLarge", |s| s.errors.too_large as f64),
+    ("emptyPayload", |s| s.errors.empty_payload as f64),
+    ("invalidPayload", |s| s.errors.invalid_payload as f64),
+    ("malformedRtcp", |s| s.errors.malformed_rtcp as f64),
+    ("foreignSsrc", |s| s.errors.foreign_ssrc as f64),
+    ("decodeFailed", |s| s.errors.decode_failed as f64),
+    ("ssrc", |s| s.ssrc.map_or(f64::NAN, f64::from)),
+    ("lastPacketReceivedTimestamp", |s| {
+        s.last_packet_received_timestamp.unwrap_or(f64::NAN)
+    }),
 ];
 
-/// `pollEvent` kinds.
-pub const EV_DTMF_BEGIN: u32 = 1;
-/// A DTMF key was released.
-pub const EV_DTMF_END: u32 = 7;
-/// The played SSRC changed.
-pub const EV_SSRC: u32 = 8;
-/// The played payload type changed.
-pub const EV_PT: u32 = 9;
+#[wasm_bindgen(typescript_custom_section)]
+const RECEIVER_OPTIONS_TS: &str = r#"
+/** `new Receiver(options)`: the core's ReceiverConfig, camelCased; a field left out keeps the core's default. */
+export interface ReceiverOptions {
+  /** Output rate, Hz (default 48000): the AudioContext's. */
+  outputRate?: number;
+  /** Output channels, 1 (default) or 2. */
+  outputChannels?: number;
+  /** Dynamic payload types added to the static ones, e.g. { 111: 'opus/48000/2', 101: 'telephone-event/8000' } (default { 101: 'telephone-event/8000' }). */
+  payloadTypes?: Record<number, string>;
+  /** Lowest target delay, ms (default 20). */
+  minDelayMs?: number;
+  /** Highest target delay, ms (default 500). */
+  maxDelayMs?: number;
+  /** Target delay before jitter is measured, and its floor, ms (default 50). */
+  initialDelayMs?: number;
+  /** Concealment before going silent and re-buffering, ms (default 100, at least 20). */
+  maxConcealMs?: number;
+}
+"#;
+
+#[wasm_bindgen]
+extern "C" {
+    /// The options object of [`Receiver::new`].
+    #[wasm_bindgen(typescript_type = "ReceiverOptions")]
+    pub type ReceiverOptions;
+}
 
 /// Receiving side of one RTP stream for an AudioWorklet.
 #[wasm_bindgen]
@@ -75,41 +111,26 @@ pub struct Receiver {
     input: Staging,
     out: PlanarOut,
     stats: Vec<f64>,
-    event: [f64; 8],
-}
-
-fn opt(v: u32, default: u32) -> u32 {
-    if v == 0 {
-        default
-    } else {
-        v
-    }
+    event: [f64; EVENT_SLOTS],
 }
 
 #[wasm_bindgen]
 impl Receiver {
-    /// `outRate`: the AudioContext's rate; `channels`: 1 or 2;
-    /// `payloadTypes`: dynamic mappings added to the static ones, e.g.
-    /// `"111=opus/48000/2;101=telephone-event/8000"`. Delays in ms, 0 for
-    /// the defaults (min 20, max 500, initial 60); `maxConcealMs` 0: 100.
+    /// A receiver configured by `options` ([`ReceiverOptions`]): the
+    /// core's [`ReceiverConfig`] fields, camelCased; a field left out keeps
+    /// `ReceiverConfig::default()`'s value.
     #[wasm_bindgen(constructor)]
-    pub fn new(
-        out_rate: u32,
-        channels: u16,
-        payload_types: &str,
-        min_delay_ms: u32,
-        max_delay_ms: u32,
-        initial_delay_ms: u32,
-        max_conceal_ms: u32,
-    ) -> Result<Receiver, JsError> {
-        let mut registry = Registry::with_static();
-        for m in payload_types
-            .split([';', ','])
-            .filter(|s| !s.trim().is_empty())
-        {
-            let (pt, map) = m
-                .split_once('=')
-                .ok_or_else(|| JsError::new("payload types look like 111=opus/48000/2"))?;
+    pub fn new(options: &ReceiverOptions) -> Result<Receiver, JsError> {
+        let o = Options::new(options.as_ref(), "Receiver options")?;
+        let d = ReceiverConfig::default();
+        let mut registry = d.registry.clone();
+        let pts = o.object("payloadTypes", "Receiver options.payloadTypes")?;
+        if pts.is_absent() {
+            registry
+                .insert_rtpmap(DEFAULT_DTMF_PAYLOAD_TYPE, "telephone-event/8000")
+                .map_err(js_err)?;
+        }
+        for (pt, map) in pts.string_entries()? {
             let pt: u8 = pt.trim().parse().map_err(js_err)?;
             registry.insert_rtpmap(pt, map.trim()).map_err(js_err)?;
         }
@@ -117,33 +138,32 @@ impl Receiver {
             .payload_type_of(CodecKind::TelephoneEvent)
             .and_then(|pt| registry.get(pt))
             .map_or(8000.0, |i| i.clock_rate as f64);
-        let d = ReceiverConfig::default();
         let cfg = ReceiverConfig {
             registry,
-            output_rate: out_rate,
-            output_channels: channels,
-            min_delay_ms: opt(min_delay_ms, d.min_delay_ms),
-            max_delay_ms: opt(max_delay_ms, d.max_delay_ms),
-            initial_delay_ms: opt(initial_delay_ms, d.initial_delay_ms),
-            max_conceal_ms: opt(max_conceal_ms, d.max_conceal_ms),
+            output_rate: o.int("outputRate")?.unwrap_or(d.output_rate),
+            output_channels: o.int("outputChannels")?.unwrap_or(d.output_channels),
+            min_delay_ms: o.int("minDelayMs")?.unwrap_or(d.min_delay_ms),
+            max_delay_ms: o.int("maxDelayMs")?.unwrap_or(d.max_delay_ms),
+            initial_delay_ms: o.int("initialDelayMs")?.unwrap_or(d.initial_delay_ms),
+            max_conceal_ms: o.int("maxConcealMs")?.unwrap_or(d.max_conceal_ms),
             ..d
         };
+        let channels = cfg.output_channels.clamp(1, 2) as usize;
         let core = CoreReceiver::new(cfg).map_err(js_err)?;
-        let channels = channels.clamp(1, 2) as usize;
         Ok(Receiver {
             core,
             dtmf_clock,
             input: Staging::new(2048),
             out: PlanarOut::new(channels, true),
             stats: vec![0.0; STATS.len()],
-            event: [0.0; 8],
+            event: [f64::NAN; EVENT_SLOTS],
         })
     }
 
     /// The names of the statistics, in the order `writeStats` writes them.
     #[wasm_bindgen(js_name = statsNames)]
     pub fn stats_names() -> Vec<String> {
-        STATS.iter().map(|s| s.to_string()).collect()
+        stats_names(STATS)
     }
 
     /// Address of a staging buffer for one packet of `len` bytes: copy the
@@ -169,8 +189,8 @@ impl Receiver {
         })
     }
 
-    /// Drops everything buffered and not yet played.
-    pub fn flush(&mut self) {
+    /// Drops everything buffered and not yet played (barge-in), as `StreamPlayer.clear`.
+    pub fn clear(&mut self) {
         self.core.clear();
     }
 
@@ -180,47 +200,60 @@ impl Receiver {
         addr(&self.event)
     }
 
-    /// Takes the next event: 0 none; 1 DTMF begin (code, 0, 0, volume, ms);
-    /// 7 DTMF end (code, duration ms, 1, timed out, ms); 8 SSRC changed
-    /// (old, new); 9 payload type changed (old, new).
+    /// Takes the next event ([`EventKind`], `None` when there is none)
+    /// and fills the event buffer ([`EventSlot`]): DTMF begin (value =
+    /// code, digit, volume, time), DTMF end (value, digit, duration ms,
+    /// timed out, time), SSRC and payload type changes (value = new, old).
     #[wasm_bindgen(js_name = pollEvent)]
-    pub fn poll_event(&mut self) -> u32 {
-        let (kind, v) = match self.core.poll_event() {
-            None => return 0,
+    pub fn poll_event(&mut self) -> EventKind {
+        use EventSlot::*;
+        let digit = |d: Option<char>| d.map_or(0.0, |c| c as u32 as f64);
+        let ev = &mut self.event;
+        match self.core.poll_event() {
+            None => EventKind::None,
             Some(ReceiverEvent::DtmfBegin {
                 event,
+                digit: d,
                 volume,
                 at_ms,
                 ..
-            }) => (
-                EV_DTMF_BEGIN,
-                [event as f64, 0.0, 0.0, volume as f64, at_ms],
-            ),
+            }) => {
+                let f = [
+                    (Time, at_ms),
+                    (Value, event as f64),
+                    (Digit, digit(d)),
+                    (Volume, volume as f64),
+                ];
+                set_event(ev, &f);
+                EventKind::DtmfBegin
+            }
             Some(ReceiverEvent::DtmfEnd {
                 event,
+                digit: d,
                 duration,
                 timed_out,
                 at_ms,
                 ..
-            }) => (
-                EV_DTMF_END,
-                [
-                    event as f64,
-                    duration as f64 * 1000.0 / self.dtmf_clock,
-                    1.0,
-                    timed_out as u8 as f64,
-                    at_ms,
-                ],
-            ),
+            }) => {
+                let f = [
+                    (Time, at_ms),
+                    (Value, event as f64),
+                    (Digit, digit(d)),
+                    (DurationMs, duration as f64 * 1000.0 / self.dtmf_clock),
+                    (TimedOut, timed_out as u8 as f64),
+                ];
+                set_event(ev, &f);
+                EventKind::DtmfEnd
+            }
             Some(ReceiverEvent::SsrcChanged { old, new }) => {
-                (EV_SSRC, [old as f64, new as f64, 0.0, 0.0, 0.0])
+                set_event(ev, &[(Value, new as f64), (Old, old as f64)]);
+                EventKind::Ssrc
             }
             Some(ReceiverEvent::PayloadTypeChanged { old, new }) => {
-                (EV_PT, [old as f64, new as f64, 0.0, 0.0, 0.0])
+                set_event(ev, &[(Value, new as f64), (Old, old as f64)]);
+                EventKind::PayloadType
             }
-        };
-        self.event[..5].copy_from_slice(&v);
-        kind
+        }
     }
 
     /// Address of the statistics buffer (`statsNames().length` Float64s).
@@ -232,50 +265,6 @@ impl Receiver {
     /// Refreshes the statistics buffer.
     #[wasm_bindgen(js_name = writeStats)]
     pub fn write_stats(&mut self) {
-        let s = self.core.stats();
-        let e = &s.errors;
-        let v = [
-            s.packets_received as f64,
-            s.packets_lost as f64,
-            s.packets_discarded as f64,
-            s.packets_duplicated as f64,
-            s.packets_late as f64,
-            s.bytes_received as f64,
-            s.header_bytes_received as f64,
-            s.jitter,
-            s.jitter_buffer_delay,
-            s.jitter_buffer_target_delay,
-            s.jitter_buffer_minimum_delay,
-            s.jitter_buffer_emitted_count as f64,
-            s.total_samples_received as f64,
-            s.total_samples_duration,
-            s.concealed_samples as f64,
-            s.silent_concealed_samples as f64,
-            s.concealment_events as f64,
-            s.inserted_samples_for_deceleration as f64,
-            s.removed_samples_for_acceleration as f64,
-            s.fec_packets_received as f64,
-            s.fec_packets_discarded as f64,
-            s.fec_packets_recovered as f64,
-            s.audio_level,
-            s.total_audio_energy,
-            s.comfort_samples as f64,
-            s.buffer_level_ms,
-            s.target_delay_ms,
-            s.ssrc_changes as f64,
-            s.events_dropped as f64,
-            e.total() as f64,
-            e.malformed_rtp as f64,
-            e.unknown_payload_type as f64,
-            e.too_large as f64,
-            e.empty_payload as f64,
-            e.invalid_payload as f64,
-            e.malformed_rtcp as f64,
-            e.foreign_ssrc as f64,
-            e.decode_failed as f64,
-            s.ssrc.map_or(f64::NAN, |v| v as f64),
-            s.last_packet_received_timestamp.unwrap_or(f64::NAN),
-        ];
-        self.stats.copy_from_slice(&v);
+        fill_stats(STATS, &self.core.stats(), &mut self.stats);
     }
 }

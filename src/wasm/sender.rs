@@ -8,24 +8,90 @@
 
 use wasm_bindgen::prelude::*;
 
-use super::{addr, js_err};
+use super::{
+    addr, fill_stats, js_err, static_payload_type, stats_names, Options, StatsTable,
+    DEFAULT_DTMF_PAYLOAD_TYPE,
+};
 use crate::codec::{parse_rtpmap, CodecKind};
-use crate::sender::{Pacing, Sender as CoreSender, SenderConfig};
+use crate::sender::{Pacing, Sender as CoreSender, SenderConfig, SenderStats};
 
-/// Names of the values [`Sender::write_stats`] writes, in order (WebRTC
+/// What the statistics are read from: the core's counters and the
+/// binding's own.
+pub struct SenderStatsView {
+    core: SenderStats,
+    queued_packets: usize,
+    dropped_frames: u64,
+    payload_type: u8,
+    ssrc: u32,
+}
+
+/// The statistics `writeStats` writes, in order, with their names (WebRTC
 /// `outbound-rtp` names where one exists).
-pub const STATS: &[&str] = &[
-    "packetsSent",
-    "bytesSent",
-    "dtxFrames",
-    "encodeErrors",
-    "dtmfPacketsSent",
-    "senderReports",
-    "queuedPackets",
-    "droppedFrames",
-    "payloadType",
-    "ssrc",
+pub const STATS: &StatsTable<SenderStatsView> = &[
+    ("packetsSent", |s| s.core.packets as f64),
+    ("bytesSent", |s| s.core.payload_octets as f64),
+    ("dtxFrames", |s| s.core.dtx_frames as f64),
+    ("encodeErrors", |s| s.core.encode_errors as f64),
+    ("dtmfPacketsSent", |s| s.core.dtmf_packets as f64),
+    ("senderReports", |s| s.core.sender_reports as f64),
+    ("queuedPackets", |s| s.queued_packets as f64),
+    ("droppedFrames", |s| s.dropped_frames as f64),
+    ("payloadType", |s| s.payload_type as f64),
+    ("ssrc", |s| s.ssrc as f64),
 ];
+
+#[wasm_bindgen(typescript_custom_section)]
+const SENDER_OPTIONS_TS: &str = r#"
+/**
+ * `new Sender(options)`: the core's SenderConfig, camelCased; a field left
+ * out keeps SenderConfig::new's default. `codec` is an rtpmap value.
+ */
+export interface SenderOptions {
+  /** rtpmap of the codec: 'PCMU/8000' (default), 'opus/48000/2', 'L16/16000/1'… Opus is encoded with `inputChannels` channels. */
+  codec?: string;
+  /** RTP payload type (default: the codec's static one, else 111). */
+  payloadType?: number;
+  /** Rate of the pushed audio, Hz (default: the codec's). */
+  inputRate?: number;
+  /** Channels of the pushed audio, 1 or 2 (default: the codec's). */
+  inputChannels?: number;
+  /** Packet duration, ms (default 20). */
+  ptimeMs?: number;
+  /** telephone-event payload type (default 101; null: no DTMF). */
+  dtmfPayloadType?: number | null;
+  /** Clock of telephone-event, Hz (default: the codec's clock rate). */
+  dtmfClockRate?: number;
+  /** Opus bitrate, bit/s (default 32000). */
+  bitrate?: number;
+  /** Opus in-band FEC (default false); spent only with packetLossPercent > 0. */
+  fec?: boolean;
+  /** Expected loss, % (default 0): how much Opus FEC is spent. */
+  packetLossPercent?: number;
+  /** Opus DTX (default false). */
+  dtx?: boolean;
+  /** RTCP sender report interval, ms (default 5000; 0: no RTCP). */
+  rtcpIntervalMs?: number;
+  /** SSRC (default: random from the seed). */
+  ssrc?: number;
+  /** 64 bits of randomness as two 32-bit words, from crypto.getRandomValues (default 0). */
+  seed?: ArrayLike<number>;
+  /** 'live' (default): packets released as encoded; 'paced': at their media time (files, TTS). */
+  pacing?: 'live' | 'paced';
+}
+"#;
+
+#[wasm_bindgen]
+extern "C" {
+    /// The options object of [`Sender::new`].
+    #[wasm_bindgen(typescript_type = "SenderOptions")]
+    pub type SenderOptions;
+}
+
+/// The codec when `codec` is left out.
+pub const DEFAULT_CODEC: &str = "PCMU/8000";
+/// The payload type of a codec without a static one when `payloadType` is
+/// left out.
+pub const DEFAULT_DYNAMIC_PAYLOAD_TYPE: u8 = 111;
 
 /// Sending side of one RTP stream.
 #[wasm_bindgen]
@@ -38,71 +104,72 @@ pub struct Sender {
     rtcp: Vec<u8>,
     dropped: u64,
     pt: u8,
+    rtpmap: String,
     stats: Vec<f64>,
 }
 
 #[wasm_bindgen]
 impl Sender {
-    /// A sender of `rtpmap` (`"PCMU/8000"`, `"opus/48000/2"`…) on payload
-    /// type `payloadType`, fed `inputChannels` channels at `inputRate`.
-    ///
-    /// `ptimeMs` packet duration (0: 20); `dtmfPayloadType` −1 disables
-    /// DTMF; `dtmfClockRate` 0: the codec's; `bitrate` 0: Opus default;
-    /// `rtcpIntervalMs` 0: no RTCP; `ssrc` −1: random from the seed;
-    /// `seedLo/Hi` 64 bits of randomness (from `crypto.getRandomValues`);
-    /// `paced` for faster-than-real-time sources.
+    /// A sender configured by `options` ([`SenderOptions`]): the core's
+    /// [`SenderConfig`] fields, camelCased; a field left out keeps
+    /// `SenderConfig::new`'s value.
     #[wasm_bindgen(constructor)]
-    #[allow(clippy::too_many_arguments)]
-    pub fn new(
-        rtpmap: &str,
-        payload_type: u8,
-        input_rate: u32,
-        input_channels: u16,
-        ptime_ms: u16,
-        dtmf_payload_type: i32,
-        dtmf_clock_rate: u32,
-        bitrate: u32,
-        fec: bool,
-        dtx: bool,
-        rtcp_interval_ms: u32,
-        ssrc: f64,
-        seed_lo: u32,
-        seed_hi: u32,
-        paced: bool,
-    ) -> Result<Sender, JsError> {
-        let mut codec = parse_rtpmap(rtpmap).map_err(js_err)?;
-        if codec.kind == CodecKind::Opus && input_channels == 1 {
-            // opus/48000/2 is how Opus is always signalled; send mono from a mono source.
-            codec = codec.with_channels(1).map_err(js_err)?;
+    pub fn new(options: &SenderOptions) -> Result<Sender, JsError> {
+        let o = Options::new(options.as_ref(), "Sender options")?;
+        let rtpmap = o
+            .string("codec")?
+            .unwrap_or_else(|| DEFAULT_CODEC.to_string());
+        let mut codec = parse_rtpmap(&rtpmap).map_err(js_err)?;
+        let input_channels: Option<u16> = o.int("inputChannels")?;
+        if codec.kind == CodecKind::Opus {
+            // Opus is always signalled opus/48000/2; what is encoded is the input's channels.
+            codec = codec
+                .with_channels(input_channels.unwrap_or(codec.channels))
+                .map_err(js_err)?;
         }
+        let payload_type = match o.int("payloadType")? {
+            Some(pt) => pt,
+            None => static_payload_type(&codec).unwrap_or(DEFAULT_DYNAMIC_PAYLOAD_TYPE),
+        };
         let mut c = SenderConfig::new(codec, payload_type);
-        if ptime_ms > 0 {
-            c.ptime_ms = ptime_ms;
+        c.ptime_ms = o.int("ptimeMs")?.unwrap_or(c.ptime_ms);
+        c.input_rate = o.int("inputRate")?.unwrap_or(c.input_rate);
+        c.input_channels = input_channels.unwrap_or(c.input_channels);
+        c.dtmf_payload_type = if o.is_null("dtmfPayloadType") {
+            None
+        } else {
+            Some(
+                o.int("dtmfPayloadType")?
+                    .unwrap_or(DEFAULT_DTMF_PAYLOAD_TYPE),
+            )
+        };
+        c.dtmf_clock_rate = o.int("dtmfClockRate")?.unwrap_or(c.dtmf_clock_rate);
+        c.opus.bitrate = o.int("bitrate")?.unwrap_or(c.opus.bitrate);
+        c.opus.fec = o.bool("fec")?.unwrap_or(c.opus.fec);
+        c.opus.packet_loss_percent = o
+            .int("packetLossPercent")?
+            .unwrap_or(c.opus.packet_loss_percent);
+        c.opus.dtx = o.bool("dtx")?.unwrap_or(c.opus.dtx);
+        c.rtcp_interval_ms = o.int("rtcpIntervalMs")?.unwrap_or(c.rtcp_interval_ms);
+        if let Some(ssrc) = o.int("ssrc")? {
+            c.ssrc = Some(ssrc);
         }
-        c.input_rate = input_rate;
-        c.input_channels = input_channels;
-        if (0..=127).contains(&dtmf_payload_type) {
-            c.dtmf_payload_type = Some(dtmf_payload_type as u8);
-            if dtmf_clock_rate > 0 {
-                c.dtmf_clock_rate = dtmf_clock_rate;
+        let seed = o.object("seed", "Sender options.seed")?;
+        let seed = seed.get();
+        let word = |i: &str| seed.int::<u32>(i).map(|w| w.unwrap_or(0) as u64);
+        c.seed = word("1")? << 32 | word("0")?;
+        c.pacing = match o.string("pacing")?.as_deref() {
+            None => c.pacing,
+            Some("live") => Pacing::Live,
+            Some("paced") => Pacing::Paced,
+            Some(p) => {
+                return Err(JsError::new(&format!(
+                    "Sender options: pacing {p:?} is not 'live' or 'paced'"
+                )))
             }
-        }
-        if bitrate > 0 {
-            c.opus.bitrate = bitrate;
-        }
-        c.opus.fec = fec;
-        if fec {
-            c.opus.packet_loss_percent = c.opus.packet_loss_percent.max(10);
-        }
-        c.opus.dtx = dtx;
-        c.rtcp_interval_ms = rtcp_interval_ms;
-        if ssrc >= 0.0 && ssrc <= u32::MAX as f64 {
-            c.ssrc = Some(ssrc as u32);
-        }
-        c.seed = (seed_hi as u64) << 32 | seed_lo as u64;
-        c.pacing = if paced { Pacing::Paced } else { Pacing::Live };
+        };
+        let in_ch = c.input_channels.clamp(1, 2) as usize;
         let core = CoreSender::new(c).map_err(js_err)?;
-        let in_ch = input_channels.clamp(1, 2) as usize;
         Ok(Sender {
             core,
             in_ch,
@@ -112,6 +179,7 @@ impl Sender {
             rtcp: vec![0; 1500],
             dropped: 0,
             pt: payload_type,
+            rtpmap,
             stats: vec![0.0; STATS.len()],
         })
     }
@@ -119,7 +187,7 @@ impl Sender {
     /// The names of the statistics, in the order `writeStats` writes them.
     #[wasm_bindgen(js_name = statsNames)]
     pub fn stats_names() -> Vec<String> {
-        STATS.iter().map(|s| s.to_string()).collect()
+        stats_names(STATS)
     }
 
     /// Address of the planar input buffer for `frames` frames per channel
@@ -237,22 +305,28 @@ impl Sender {
         addr(&self.stats)
     }
 
+    /// The codec's rtpmap value, as given (or the default).
+    #[wasm_bindgen(getter)]
+    pub fn codec(&self) -> String {
+        self.rtpmap.clone()
+    }
+
+    /// The payload type of the audio packets.
+    #[wasm_bindgen(getter, js_name = payloadType)]
+    pub fn payload_type(&self) -> u8 {
+        self.pt
+    }
+
     /// Refreshes the statistics buffer.
     #[wasm_bindgen(js_name = writeStats)]
     pub fn write_stats(&mut self) {
-        let s = self.core.stats();
-        let v = [
-            s.packets as f64,
-            s.payload_octets as f64,
-            s.dtx_frames as f64,
-            s.encode_errors as f64,
-            s.dtmf_packets as f64,
-            s.sender_reports as f64,
-            self.core.queued_packets() as f64,
-            self.dropped as f64,
-            self.pt as f64,
-            self.core.ssrc() as f64,
-        ];
-        self.stats.copy_from_slice(&v);
+        let view = SenderStatsView {
+            core: self.core.stats(),
+            queued_packets: self.core.queued_packets(),
+            dropped_frames: self.dropped,
+            payload_type: self.pt,
+            ssrc: self.core.ssrc(),
+        };
+        fill_stats(STATS, &view, &mut self.stats);
     }
 }

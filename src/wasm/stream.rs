@@ -9,36 +9,66 @@
 
 use wasm_bindgen::prelude::*;
 
-use super::{addr, js_err, PlanarOut, Staging};
+use super::{
+    addr, fill_stats, js_err, set_event, stats_names, EventKind, EventSlot, Options, PlanarOut,
+    Staging, StatsTable, EVENT_SLOTS,
+};
 use crate::stream::{
-    AudioFormat, OverflowPolicy, StreamConfig, StreamEvent, StreamPlayer as CorePlayer,
+    AudioFormat, OverflowPolicy, StreamConfig, StreamEvent, StreamPlayer as CorePlayer, StreamStats,
 };
 
-/// Names of the values [`StreamPlayer::write_stats`] writes, in order.
-pub const STATS: &[&str] = &[
-    "queuedMs",
-    "playedMs",
-    "underruns",
-    "marksPending",
-    "playing",
-    "droppedFrames",
-    "clears",
-    "pushErrors",
-    "eventsDropped",
-    "chunksReceived",
-    "bytesReceived",
+/// What the statistics are read from: the core's and the binding's counters.
+pub struct StreamStatsView {
+    core: StreamStats,
+    chunks_received: u64,
+    bytes_received: u64,
+}
+
+/// The statistics `writeStats` writes, in order, with their names.
+pub const STATS: &StatsTable<StreamStatsView> = &[
+    ("queuedMs", |s| s.core.queued_ms),
+    ("playedMs", |s| s.core.played_ms),
+    ("underruns", |s| s.core.underruns as f64),
+    ("marksPending", |s| s.core.marks_pending as f64),
+    ("playing", |s| s.core.playing as u8 as f64),
+    ("droppedFrames", |s| s.core.dropped_frames as f64),
+    ("clears", |s| s.core.clears as f64),
+    ("pushErrors", |s| s.core.push_errors as f64),
+    ("eventsDropped", |s| s.core.events_dropped as f64),
+    ("chunksReceived", |s| s.chunks_received as f64),
+    ("bytesReceived", |s| s.bytes_received as f64),
 ];
 
-/// Event kinds `pollEvent` returns (shared with the receiver's numbering).
-pub const EV_MARK: u32 = 2;
-/// The queue ran empty and everything before has played.
-pub const EV_DRAINED: u32 = 3;
-/// Playback resumed after running dry (an underrun).
-pub const EV_UNDERRUN: u32 = 4;
-/// A mark dropped by `clear()`.
-pub const EV_MARK_CLEARED: u32 = 5;
-/// Playback started.
-pub const EV_STARTED: u32 = 6;
+#[wasm_bindgen(typescript_custom_section)]
+const STREAM_OPTIONS_TS: &str = r#"
+/** `new StreamPlayer(options)`: the core's StreamConfig, camelCased; a field left out keeps StreamConfig::new's default. */
+export interface StreamPlayerOptions {
+  /** Output rate, Hz (required: the AudioContext's). */
+  outputRate: number;
+  /** Output channels, 1 (default) or 2. */
+  outputChannels?: number;
+  /** Chunk format: 'pcmu' (default), 'pcma', 'g722', 'opus/48000/1', 'l16/16000/1' (little-endian), 'l16be/8000/1'. */
+  format?: string;
+  /** Most audio queued, ms (default 60000). */
+  maxQueueMs?: number;
+  /** Playback (re)starts once this much is queued, ms (default 20; 0: on the first chunk). */
+  startThresholdMs?: number;
+  /** …or once audio has waited this long below the threshold, ms (default 60). */
+  startTimeoutMs?: number;
+  /** A full queue drops its oldest audio instead of refusing the chunk (default false). */
+  dropOldest?: boolean;
+}
+"#;
+
+#[wasm_bindgen]
+extern "C" {
+    /// The options object of [`StreamPlayer::new`].
+    #[wasm_bindgen(typescript_type = "StreamPlayerOptions")]
+    pub type StreamPlayerOptions;
+}
+
+/// The chunk format when `format` is left out.
+pub const DEFAULT_FORMAT: &str = "pcmu";
 
 /// Parses a stream audio format name.
 ///
@@ -85,7 +115,7 @@ pub struct StreamPlayer {
     input: Staging,
     out: PlanarOut,
     stats: Vec<f64>,
-    event: [f64; 8],
+    event: [f64; EVENT_SLOTS],
     underruns_seen: u32,
     chunks: u64,
     bytes: u64,
@@ -93,32 +123,30 @@ pub struct StreamPlayer {
 
 #[wasm_bindgen]
 impl StreamPlayer {
-    /// A player of chunks in `format` (see [`parse_format`]) rendering
-    /// `channels` channels at `outRate`. `maxQueueMs` and
-    /// `startThresholdMs` 0 keep the defaults (60 s, 20 ms);
-    /// `dropOldest` makes a full queue drop its oldest audio instead of
-    /// refusing the chunk.
+    /// A player configured by `options` ([`StreamPlayerOptions`]): the
+    /// core's [`StreamConfig`] fields, camelCased; a field left out keeps
+    /// `StreamConfig::new`'s value.
     #[wasm_bindgen(constructor)]
-    pub fn new(
-        out_rate: u32,
-        channels: u32,
-        format: &str,
-        max_queue_ms: u32,
-        start_threshold_ms: u32,
-        drop_oldest: bool,
-    ) -> Result<StreamPlayer, JsError> {
+    pub fn new(options: &StreamPlayerOptions) -> Result<StreamPlayer, JsError> {
+        let o = Options::new(options.as_ref(), "StreamPlayer options")?;
+        let format = o.string("format")?;
+        let format = format.as_deref().unwrap_or(DEFAULT_FORMAT);
         let input = parse_format(format)
             .ok_or_else(|| JsError::new(&format!("unknown stream format {format:?}")))?;
-        let channels = channels.clamp(1, 2) as u16;
+        let out_rate = o
+            .int("outputRate")?
+            .ok_or_else(|| JsError::new("StreamPlayer options: outputRate is required"))?;
+        let channels = o.int::<u16>("outputChannels")?.unwrap_or(1).clamp(1, 2);
         let mut cfg = StreamConfig::new(out_rate, channels);
-        if max_queue_ms > 0 {
-            cfg.max_queue_ms = max_queue_ms;
-        }
-        if start_threshold_ms > 0 {
-            cfg.start_threshold_ms = start_threshold_ms;
-        }
-        if drop_oldest {
-            cfg.overflow = OverflowPolicy::DropOldest;
+        cfg.max_queue_ms = o.int("maxQueueMs")?.unwrap_or(cfg.max_queue_ms);
+        cfg.start_threshold_ms = o.int("startThresholdMs")?.unwrap_or(cfg.start_threshold_ms);
+        cfg.start_timeout_ms = o.int("startTimeoutMs")?.unwrap_or(cfg.start_timeout_ms);
+        if let Some(drop_oldest) = o.bool("dropOldest")? {
+            cfg.overflow = if drop_oldest {
+                OverflowPolicy::DropOldest
+            } else {
+                OverflowPolicy::Reject
+            };
         }
         let core = CorePlayer::new(input, cfg).map_err(js_err)?;
         Ok(StreamPlayer {
@@ -126,7 +154,7 @@ impl StreamPlayer {
             input: Staging::new(4096),
             out: PlanarOut::new(usize::from(channels), false),
             stats: vec![0.0; STATS.len()],
-            event: [0.0; 8],
+            event: [f64::NAN; EVENT_SLOTS],
             underruns_seen: 0,
             chunks: 0,
             bytes: 0,
@@ -136,7 +164,7 @@ impl StreamPlayer {
     /// The names of the statistics, in the order `writeStats` writes them.
     #[wasm_bindgen(js_name = statsNames)]
     pub fn stats_names() -> Vec<String> {
-        STATS.iter().map(|s| s.to_string()).collect()
+        stats_names(STATS)
     }
 
     /// Address of a staging buffer for one chunk of `len` bytes.
@@ -191,24 +219,27 @@ impl StreamPlayer {
         addr(&self.event)
     }
 
-    /// Takes the next event: 0 none, 2 mark (id, time ms), 3 drained (−,
-    /// time), 4 underrun (count, −), 5 mark cleared (id), 6 started (−, time).
+    /// Takes the next event ([`EventKind`], `None` when there is none)
+    /// and fills the event buffer ([`EventSlot`]): mark (value = id,
+    /// time), mark cleared (value = id), drained (time), underrun (value =
+    /// count so far), started (time).
     #[wasm_bindgen(js_name = pollEvent)]
-    pub fn poll_event(&mut self) -> u32 {
+    pub fn poll_event(&mut self) -> EventKind {
+        use EventSlot::*;
         let u = self.core.stats().underruns;
         if u != self.underruns_seen {
             self.underruns_seen = u;
-            self.event = [u as f64, f64::NAN, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0];
-            return EV_UNDERRUN;
+            set_event(&mut self.event, &[(Value, u as f64)]);
+            return EventKind::Underrun;
         }
-        let (kind, a, b) = match self.core.poll_event() {
-            None => return 0,
-            Some(StreamEvent::Mark { id, at_ms }) => (EV_MARK, id as f64, at_ms),
-            Some(StreamEvent::MarkCleared { id }) => (EV_MARK_CLEARED, id as f64, f64::NAN),
-            Some(StreamEvent::Drained { at_ms }) => (EV_DRAINED, 0.0, at_ms),
-            Some(StreamEvent::Started { at_ms }) => (EV_STARTED, 0.0, at_ms),
+        let (kind, id, at) = match self.core.poll_event() {
+            None => return EventKind::None,
+            Some(StreamEvent::Mark { id, at_ms }) => (EventKind::Mark, id as f64, at_ms),
+            Some(StreamEvent::MarkCleared { id }) => (EventKind::MarkCleared, id as f64, f64::NAN),
+            Some(StreamEvent::Drained { at_ms }) => (EventKind::Drained, f64::NAN, at_ms),
+            Some(StreamEvent::Started { at_ms }) => (EventKind::Started, f64::NAN, at_ms),
         };
-        self.event = [a, b, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0];
+        set_event(&mut self.event, &[(Time, at), (Value, id)]);
         kind
     }
 
@@ -221,21 +252,12 @@ impl StreamPlayer {
     /// Refreshes the statistics buffer.
     #[wasm_bindgen(js_name = writeStats)]
     pub fn write_stats(&mut self) {
-        let s = self.core.stats();
-        let v = [
-            s.queued_ms,
-            s.played_ms,
-            s.underruns as f64,
-            s.marks_pending as f64,
-            s.playing as u8 as f64,
-            s.dropped_frames as f64,
-            s.clears as f64,
-            s.push_errors as f64,
-            s.events_dropped as f64,
-            self.chunks as f64,
-            self.bytes as f64,
-        ];
-        self.stats.copy_from_slice(&v);
+        let view = StreamStatsView {
+            core: self.core.stats(),
+            chunks_received: self.chunks,
+            bytes_received: self.bytes,
+        };
+        fill_stats(STATS, &view, &mut self.stats);
     }
 
     /// Audio waiting in the queue, ms.

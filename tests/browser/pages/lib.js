@@ -396,3 +396,100 @@ export async function dataChannelLoop({ seconds = 2 }) {
   await ctx.close();
   return res;
 }
+
+/**
+ * Stream mode in an OfflineAudioContext: one 10 ms μ-law chunk handed over
+ * at 100 ms; returns when playback started ('started' event) with
+ * `stream` options as given (undefined fields left out).
+ */
+export async function streamStart({ stream }) {
+  const rate = 48000;
+  const ctx = new OfflineAudioContext(1, rate / 2, rate);
+  const vox = await register(ctx);
+  const player = vox.createPlayer({ mode: 'stream', stream });
+  player.connect(ctx.destination);
+  const started = [];
+  player.addEventListener('started', (e) => started.push(e.detail.timeMs));
+  await player.ready;
+  player.push(new Uint8Array(80).fill(0x95), { at: 100 });
+  await player.sync();
+  await ctx.startRendering();
+  await player.sync();
+  return { started, stats: player.stats };
+}
+
+/** The player's start-up with `options`: resolves with its 'ready' or the error it rejected with. */
+export async function playerStartup(options) {
+  const ctx = new OfflineAudioContext(1, 4800, 48000);
+  const vox = await register(ctx);
+  const player = vox.createPlayer(options);
+  try {
+    await player.ready;
+    return { ok: true };
+  } catch (e) {
+    return { ok: false, message: String(e.message || e) };
+  }
+}
+
+/**
+ * close() with a mark(), a sync() and (on a second node) `ready` pending:
+ * how each settled (within 2 s), and what mark() / sync() / push() do
+ * after close().
+ */
+export async function closeSettles() {
+  const ctx = new OfflineAudioContext(1, 48000, 48000); // never rendered: no mark can be reached
+  const vox = await register(ctx);
+  const settle = (p) => Promise.race([
+    p.then((v) => ({ state: 'resolved', value: v }), (e) => ({ state: 'rejected', name: e.name, message: e.message })),
+    new Promise((r) => setTimeout(() => r({ state: 'pending' }), 2000)),
+  ]);
+  const player = vox.createPlayer({ mode: 'stream' });
+  await player.ready;
+  player.push(new Uint8Array(8000).fill(0x95)); // 1 s
+  const mark = player.mark('m1');
+  const sync = player.sync();
+  player.close();
+  const early = vox.createPlayer({ mode: 'stream' });
+  const ready = early.ready;
+  early.close();
+  const mic = vox.createMic({ codec: 'PCMU/8000' });
+  const micReady = mic.ready;
+  mic.close();
+  return {
+    mark: await settle(mark),
+    sync: await settle(sync),
+    ready: await settle(ready),
+    micReady: await settle(micReady),
+    markAfter: await settle(player.mark('m2')),
+    syncAfter: await settle(player.sync()),
+    pushAfter: player.push(new Uint8Array(80)),
+  };
+}
+
+/**
+ * A tone into a MicNode for `ms` in a real-time context, the packets
+ * counted through the `onpacket` option; also whether the misspelt
+ * `onPacket` option is refused.
+ */
+export async function micOptions({ options = {}, ms = 700 }) {
+  let refused = null;
+  const ctx = new AudioContext({ sampleRate: 48000 });
+  await ctx.resume();
+  const vox = await register(ctx);
+  try {
+    vox.createMic({ onPacket: () => {} });
+  } catch (e) {
+    refused = `${e.name}: ${e.message}`;
+  }
+  const kinds = { rtp: 0, rtcp: 0 };
+  const mic = vox.createMic({ ...options, onpacket: (bytes, kind) => { kinds[kind]++; } });
+  const osc = new OscillatorNode(ctx, { frequency: 440 });
+  osc.connect(mic);
+  osc.start();
+  await mic.ready;
+  await sleep(ms);
+  const res = { refused, kinds, payloadType: mic.payloadType, codec: mic.codec, stats: mic.stats };
+  mic.close();
+  await ctx.close();
+  return res;
+}

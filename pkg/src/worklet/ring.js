@@ -15,6 +15,13 @@
 // and never wraps: if it does not fit before the end, the producer writes
 // WRAP at the tail and starts at 0.
 
+/**
+ * Record tags. Player rings: audio, then the controls that must stay in
+ * order with it. Mic rings: what kind of packet a record is.
+ */
+export const PLAYER_TAG = Object.freeze({ DATA: 0, CLEAR: 1, MARK: 2, FORMAT: 3 });
+export const MIC_TAG = Object.freeze({ RTP: 0, RTCP: 1 });
+
 const HEADER = 16;
 const REC = 16;
 const WRAP = 0xffffffff;

@@ -6,7 +6,7 @@
 // polyfill.js must be evaluated before the wasm-bindgen glue: keep it the
 // first import.
 import './polyfill.js';
-import * as glue from '../pkg/wasm/voxlet.js';
+import * as glue from '../../wasm/voxlet.js';
 
 let exports = null;
 
