@@ -54,8 +54,8 @@ if ! command -v wasm-pack >/dev/null; then
   cargo install wasm-pack --locked
 fi
 
-# --- npm: wasm-opt (binaryen), esbuild, playwright-core, vite, ws -----------
-if [ ! -x node_modules/.bin/wasm-opt ] || [ ! -d node_modules/playwright-core ] \
+# --- npm: wasm-opt (binaryen), esbuild, playwright-core, vite, ws, tsc -------
+if [ ! -x node_modules/.bin/wasm-opt ] || [ ! -d node_modules/playwright-core ] || [ ! -x node_modules/.bin/tsc ] \
    || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   # `npm install` rather than `npm ci`: npm 11's ci rejects lock files that
   # list platform-specific optional packages (rollup, esbuild) for other OSes.

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# The inner loop: formatting, lints (native and wasm32) and the native test
+# suite, in a few minutes on a warm build. No setup, no browsers, no fuzzing
+# and no wasm32 test runs: scripts/test.sh (what CI runs) does those.
+#
+#   bash scripts/check.sh           # fmt + clippy + native tests
+#   bash scripts/check.sh --fix     # apply rustfmt first
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$HOME/.cargo/bin:$PWD/node_modules/.bin:$PATH"
+step() { printf '\n\033[1m[check] %s\033[0m\n' "$*"; }
+
+if [ "${1:-}" = --fix ]; then
+  cargo fmt --all
+fi
+step "rustfmt"
+cargo fmt --all -- --check
+step "clippy (native and wasm32)"
+cargo clippy --workspace --all-targets -- -D warnings
+cargo clippy --lib --target wasm32-unknown-unknown -- -D warnings
+step "native tests"
+cargo test --workspace
+step "ok"
