@@ -408,10 +408,14 @@ fn jitter_40ms_late_loss_and_delay() {
     // The target is the 95th percentile of the relative arrival delay plus
     // one packet (the level it is compared with counts the whole next
     // packet), so the mean time a packet waits in the buffer settles near
-    // the jitter's p95: measured +4.6 ms here, +6..+7.5 ms over seeds 1-3
-    // at 16 kHz. Half a packet (10 ms) either side.
+    // the jitter's p95 (+4.6 ms here before the reorder optimizer's cost
+    // counted the quantile as its floor); plus what the reorder optimizer
+    // adds for the packets this jitter reorders (20 ms packets, up to 40
+    // ms apart in delay: ~2 % of them land above the p95, which it finds
+    // worth waiting for): measured +14.4 ms. At least the p95 less half a
+    // packet, at most one packet above it.
     assert!(
-        (jb - p95).abs() <= 10.0,
+        (-10.0..=20.0).contains(&(jb - p95)),
         "mean jitter buffer delay {jb} vs p95 {p95}"
     );
     assert!(s.concealed_samples as f64 / (s.total_samples_received as f64) < 0.015);
@@ -655,9 +659,11 @@ fn ssrc_change_resets_and_plays_the_new_source() {
     assert_eq!(s.ssrc_changes, 1);
     assert_eq!(s.packets_lost, 0, "per-source RFC 3550 counts");
     // The delay estimate carried over: right after the switch the target is
-    // still the one A had converged to.
+    // still the one A had converged to (not the initial delay; the reorder
+    // optimizer may then raise it as B's own reordered packets arrive: 90
+    // ms 250 ms in, on this path).
     assert!(
-        (targets[30] - target_a).abs() < 5.0,
+        (targets[20] - target_a).abs() < 5.0 && targets[30] >= target_a - 5.0,
         "{} vs {target_a}",
         targets[30]
     );

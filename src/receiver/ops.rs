@@ -220,7 +220,8 @@ impl Receiver {
         let rate = self.chain_rate();
         // Voiced speech only when the offset is far from the band (or fast
         // accelerate); else pauses only, where the seam cannot be heard.
-        let (low, high) = decision::limits(self.delay.target_ms());
+        let (_, high) = decision::limits(self.delay.target_ms());
+        let (low, _) = decision::limits(self.delay.jitter_target_ms());
         let urgent = match (mode, self.playout.offset.get()) {
             (Some(true), _) | (_, None) => true,
             (Some(false), Some(o)) => o >= high + decision::ACCEL_URGENT_MS,
