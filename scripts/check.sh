@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The inner loop: formatting, lints (native and wasm32) and the native test
+# The inner loop: formatting, lints (native and wasm32), rustdoc links and the native test
 # suite, in a few minutes on a warm build. No setup, no browsers, no fuzzing
 # and no wasm32 test runs: scripts/test.sh (what CI runs) does those.
 #
@@ -18,6 +18,12 @@ cargo fmt --all -- --check
 step "clippy (native and wasm32)"
 cargo clippy --workspace --all-targets -- -D warnings
 cargo clippy --lib --target wasm32-unknown-unknown -- -D warnings
+
+step "rustdoc: no broken or private intra-doc links (native and wasm32)"
+export RUSTDOCFLAGS="-D rustdoc::broken_intra_doc_links -D rustdoc::private_intra_doc_links"
+cargo doc -q --no-deps --workspace
+cargo doc -q --no-deps -p voxlet --target wasm32-unknown-unknown
+unset RUSTDOCFLAGS
 step "native tests"
 cargo test --workspace
 step "ok"

@@ -20,6 +20,12 @@ step "clippy (native and wasm32)"
 cargo clippy --workspace --all-targets -- -D warnings
 cargo clippy --lib --target wasm32-unknown-unknown -- -D warnings
 
+step "rustdoc: no broken or private intra-doc links (native and wasm32)"
+export RUSTDOCFLAGS="-D rustdoc::broken_intra_doc_links -D rustdoc::private_intra_doc_links"
+cargo doc -q --no-deps --workspace
+cargo doc -q --no-deps -p voxlet --target wasm32-unknown-unknown
+unset RUSTDOCFLAGS
+
 step "native tests"
 cargo test --workspace
 

@@ -23,7 +23,7 @@
 //! payload framing), follows the source (SSRC changes after two sequential
 //! packets of the new source, or at once when the old one has gone quiet),
 //! counts it (RFC 3550 loss and jitter, duplicates), feeds its arrival time
-//! to the delay manager ([`delay`]: the 95th percentile of the relative
+//! to the delay manager (`delay.rs`: the 95th percentile of the relative
 //! arrival delay, fast up, slow down, bounded by the configured minimum
 //! and maximum) and stores it in a bounded packet buffer ordered by
 //! timestamp. Telephone-events become [`ReceiverEvent`]s and never audio.
@@ -31,7 +31,7 @@
 //! [`Receiver::render`] pulls: while the decoded audio waiting to be played
 //! (the "sync buffer", at the codec's rate) is shorter than what the
 //! resampler needs for the requested output, it asks the decision logic
-//! ([`decision`]) what to do with the next 10 ms or packet: decode; decode
+//! (`decision.rs`) what to do with the next 10 ms or packet: decode; decode
 //! and accelerate or pre-emptive-expand (WSOLA, [`crate::dsp::stretch`])
 //! to bring the filtered playout offset (how long after a no-queueing
 //! arrival packets play) to the target; recover a lost packet

@@ -37,8 +37,19 @@ pub mod sender;
 pub mod stream;
 pub mod wire;
 
-pub(crate) fn js_err(e: impl std::error::Error + 'static) -> JsError {
-    JsError::new(&crate::error::Report(&e).to_string())
+/// A JavaScript `Error` with the message and its causes (as
+/// [`Report`](crate::error::Report) prints them). The error itself is not
+/// made a `dyn Error`: its vtable would pull in its `Debug`, and with the
+/// `f64` fields of some errors, float formatting (~26 KB of wasm).
+pub(crate) fn js_err(e: impl std::error::Error) -> JsError {
+    let mut msg = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        msg.push_str(": ");
+        msg.push_str(&c.to_string());
+        cause = c.source();
+    }
+    JsError::new(&msg)
 }
 
 /// One class's statistics: (name, how to read the value) in the order
