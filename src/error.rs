@@ -11,7 +11,7 @@
 
 pub use crate::codec::CodecError;
 pub use crate::dsp::DspError;
-pub use crate::receiver::{ConfigError, ReceiverError};
+pub use crate::receiver::{ReceiverConfigError, ReceiverError};
 pub use crate::rtp::{RtcpError, RtpError};
 pub use crate::rtpdump::RtpDumpError;
 pub use crate::sender::SenderError;

@@ -1234,7 +1234,7 @@ fn random_and_burst_loss_are_concealed() {
 
 #[test]
 fn config_errors_are_typed() {
-    use voxlet::receiver::ConfigError;
+    use voxlet::receiver::ReceiverConfigError;
     let bad = |f: fn(&mut ReceiverConfig)| {
         let mut c = ReceiverConfig::default();
         f(&mut c);
@@ -1242,20 +1242,23 @@ fn config_errors_are_typed() {
     };
     assert_eq!(
         bad(|c| c.output_rate = 7999),
-        Some(ConfigError::OutputRate(7999))
+        Some(ReceiverConfigError::OutputRate(7999))
     );
     assert_eq!(
         bad(|c| c.output_channels = 3),
-        Some(ConfigError::OutputChannels(3))
+        Some(ReceiverConfigError::OutputChannels(3))
     );
     assert_eq!(
         bad(|c| c.min_delay_ms = 600),
-        Some(ConfigError::DelayBounds { min: 600, max: 500 })
+        Some(ReceiverConfigError::DelayBounds { min: 600, max: 500 })
     );
-    assert_eq!(bad(|c| c.max_packets = 0), Some(ConfigError::MaxPackets(0)));
+    assert_eq!(
+        bad(|c| c.max_packets = 0),
+        Some(ReceiverConfigError::MaxPackets(0))
+    );
     assert_eq!(
         bad(|c| c.registry = Registry::empty()),
-        Some(ConfigError::NoAudioCodec)
+        Some(ReceiverConfigError::NoAudioCodec)
     );
     assert!(Receiver::new(ReceiverConfig::default()).is_ok());
 }

@@ -1,10 +1,10 @@
 //! Receiver settings ([`ReceiverConfig`]), why they can be refused
-//! ([`ConfigError`]), and the validated [`Settings`] the receive path reads.
+//! ([`ReceiverConfigError`]), and the validated [`Settings`] the receive path reads.
 
 use crate::codec::Registry;
 use crate::dsp::Quality;
 
-use super::error::ConfigError;
+use super::error::ReceiverConfigError;
 
 /// Receiver settings. `Default` gives the static payload types, 48 kHz mono
 /// output, delay 20..=500 ms starting at 50 ms, 200 packets of 1500 bytes.
@@ -95,27 +95,27 @@ impl ReceiverConfig {
     /// Checks the bounds, in this order (the first one broken is the
     /// error), and derives the [`Settings`]. The codecs are checked when
     /// their decoders are made.
-    pub(super) fn settings(&self) -> Result<Settings, ConfigError> {
+    pub(super) fn settings(&self) -> Result<Settings, ReceiverConfigError> {
         if !(crate::dsp::MIN_RATE..=crate::dsp::MAX_RATE).contains(&self.output_rate) {
-            return Err(ConfigError::OutputRate(self.output_rate));
+            return Err(ReceiverConfigError::OutputRate(self.output_rate));
         }
         if !(1..=2).contains(&self.output_channels) {
-            return Err(ConfigError::OutputChannels(self.output_channels));
+            return Err(ReceiverConfigError::OutputChannels(self.output_channels));
         }
         if self.min_delay_ms > self.max_delay_ms || self.max_delay_ms == 0 {
-            return Err(ConfigError::DelayBounds {
+            return Err(ReceiverConfigError::DelayBounds {
                 min: self.min_delay_ms,
                 max: self.max_delay_ms,
             });
         }
         if !(1..=65535).contains(&self.max_packets) {
-            return Err(ConfigError::MaxPackets(self.max_packets));
+            return Err(ReceiverConfigError::MaxPackets(self.max_packets));
         }
         if !(1..=65535).contains(&self.max_payload_bytes) {
-            return Err(ConfigError::MaxPayloadBytes(self.max_payload_bytes));
+            return Err(ReceiverConfigError::MaxPayloadBytes(self.max_payload_bytes));
         }
         if self.max_conceal_ms < 20 {
-            return Err(ConfigError::MaxConceal(self.max_conceal_ms));
+            return Err(ReceiverConfigError::MaxConceal(self.max_conceal_ms));
         }
         let out_rate = self.output_rate;
         Ok(Settings {

@@ -8,7 +8,7 @@ use crate::codec::{CodecInfo, CodecKind, Decoder};
 use crate::dsp::{Concealer, Resampler, TimeStretch};
 
 use super::config::{ReceiverConfig, Settings};
-use super::error::ConfigError;
+use super::error::ReceiverConfigError;
 use super::sync_buffer::SyncBuffer;
 use super::{ms_to_frames, OPUS_STEP, STEP_MS};
 
@@ -122,7 +122,7 @@ impl DecoderDatabase {
     pub fn new(
         cfg: &ReceiverConfig,
         s: &Settings,
-    ) -> Result<(DecoderDatabase, Sizes), ConfigError> {
+    ) -> Result<(DecoderDatabase, Sizes), ReceiverConfigError> {
         let out_ch = s.out_ch;
         let out_rate = s.out_rate;
         let sub_block = s.sub_block;
@@ -152,13 +152,13 @@ impl DecoderDatabase {
             }
             let dinfo = if info.kind == CodecKind::Opus {
                 info.with_channels(cfg.output_channels)
-                    .map_err(|error| ConfigError::Codec { pt, error })?
+                    .map_err(|error| ReceiverConfigError::Codec { pt, error })?
             } else {
                 info
             };
             let dec = dinfo
                 .decoder()
-                .map_err(|error| ConfigError::Codec { pt, error })?;
+                .map_err(|error| ReceiverConfigError::Codec { pt, error })?;
             let codec_ch = usize::from(dinfo.channels.max(1));
             let pc = codec_ch.min(out_ch);
             let chain = match chains
@@ -173,10 +173,11 @@ impl DecoderDatabase {
                         pc,
                         cfg.resampler_quality,
                     )
-                    .map_err(ConfigError::Dsp)?;
-                    let stretch =
-                        TimeStretch::new(dinfo.sample_rate, pc).map_err(ConfigError::Dsp)?;
-                    let plc = Concealer::new(dinfo.sample_rate, pc).map_err(ConfigError::Dsp)?;
+                    .map_err(ReceiverConfigError::Dsp)?;
+                    let stretch = TimeStretch::new(dinfo.sample_rate, pc)
+                        .map_err(ReceiverConfigError::Dsp)?;
+                    let plc =
+                        Concealer::new(dinfo.sample_rate, pc).map_err(ReceiverConfigError::Dsp)?;
                     chains.push(Chain {
                         rate: dinfo.sample_rate,
                         ch: pc,
@@ -215,7 +216,7 @@ impl DecoderDatabase {
             }
         }
         if decoders.is_empty() {
-            return Err(ConfigError::NoAudioCodec);
+            return Err(ReceiverConfigError::NoAudioCodec);
         }
         let first_chain = chains.iter().position(|c| c.rate == out_rate).unwrap_or(0);
         Ok((

@@ -1,5 +1,5 @@
 //! Why a [`Receiver`](super::Receiver) could not be built
-//! ([`ConfigError`]) or rejected a packet ([`ReceiverError`]).
+//! ([`ReceiverConfigError`]) or rejected a packet ([`ReceiverError`]).
 
 use core::fmt;
 
@@ -10,7 +10,7 @@ use crate::rtp::{RtcpError, RtpError};
 /// Why a [`ReceiverConfig`](super::ReceiverConfig) was refused.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
-pub enum ConfigError {
+pub enum ReceiverConfigError {
     /// Output rate outside 8000..=96000 Hz.
     OutputRate(u32),
     /// Output channels not 1 or 2.
@@ -41,29 +41,33 @@ pub enum ConfigError {
     Dsp(DspError),
 }
 
-impl fmt::Display for ConfigError {
+impl fmt::Display for ReceiverConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            ConfigError::OutputRate(r) => write!(f, "output rate {r} Hz not in 8000..=96000"),
-            ConfigError::OutputChannels(c) => write!(f, "output channels {c} not 1 or 2"),
-            ConfigError::DelayBounds { min, max } => {
+            ReceiverConfigError::OutputRate(r) => {
+                write!(f, "output rate {r} Hz not in 8000..=96000")
+            }
+            ReceiverConfigError::OutputChannels(c) => write!(f, "output channels {c} not 1 or 2"),
+            ReceiverConfigError::DelayBounds { min, max } => {
                 write!(f, "delay bounds {min}..={max} ms invalid")
             }
-            ConfigError::MaxPackets(n) => write!(f, "max_packets {n} not in 1..=65535"),
-            ConfigError::MaxPayloadBytes(n) => write!(f, "max_payload_bytes {n} not in 1..=65535"),
-            ConfigError::MaxConceal(n) => write!(f, "max_conceal_ms {n} below 20"),
-            ConfigError::NoAudioCodec => f.write_str("the registry has no audio codec"),
-            ConfigError::Codec { pt, .. } => write!(f, "payload type {pt}"),
-            ConfigError::Dsp(_) => f.write_str("a codec's format is not one the DSP takes"),
+            ReceiverConfigError::MaxPackets(n) => write!(f, "max_packets {n} not in 1..=65535"),
+            ReceiverConfigError::MaxPayloadBytes(n) => {
+                write!(f, "max_payload_bytes {n} not in 1..=65535")
+            }
+            ReceiverConfigError::MaxConceal(n) => write!(f, "max_conceal_ms {n} below 20"),
+            ReceiverConfigError::NoAudioCodec => f.write_str("the registry has no audio codec"),
+            ReceiverConfigError::Codec { pt, .. } => write!(f, "payload type {pt}"),
+            ReceiverConfigError::Dsp(_) => f.write_str("a codec's format is not one the DSP takes"),
         }
     }
 }
 
-impl std::error::Error for ConfigError {
+impl std::error::Error for ReceiverConfigError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
-            ConfigError::Codec { error, .. } => Some(error),
-            ConfigError::Dsp(e) => Some(e),
+            ReceiverConfigError::Codec { error, .. } => Some(error),
+            ReceiverConfigError::Dsp(e) => Some(e),
             _ => None,
         }
     }

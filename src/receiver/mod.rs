@@ -14,7 +14,7 @@
 //! let info = rx.render(&mut block, 0.0); // every render quantum
 //! assert_eq!(info.frames, 128);
 //! while let Some(_event) = rx.poll_event() {}
-//! # Ok::<(), voxlet::receiver::ConfigError>(())
+//! # Ok::<(), voxlet::receiver::ReceiverConfigError>(())
 //! ```
 //!
 //! # Design
@@ -94,7 +94,7 @@ use stats::{AudioMeter, Carries};
 use sync_buffer::SyncBuffer;
 
 pub use config::ReceiverConfig;
-pub use error::{ConfigError, ReceiverError};
+pub use error::{ReceiverConfigError, ReceiverError};
 pub use events::{ReceiverEvent, EVENT_QUEUE_LEN};
 pub use push::PushOutcome;
 pub use render::RenderInfo;
@@ -166,7 +166,7 @@ fn frames_to_ms(frames: usize, rate: u32) -> f64 {
 
 impl Receiver {
     /// Builds a receiver; all memory it will use is allocated here.
-    pub fn new(cfg: ReceiverConfig) -> Result<Receiver, ConfigError> {
+    pub fn new(cfg: ReceiverConfig) -> Result<Receiver, ReceiverConfigError> {
         let settings = cfg.settings()?;
         let out_rate = settings.out_rate;
         let sub_block = settings.sub_block;
