@@ -57,8 +57,11 @@ async function player(packets, rtpmap, seconds) {
   for (const p of packets) node.push(p.bytes, { at: p.at });
   await node.sync();
   const ms = await timeRender(ctx);
-  node.close(); // posts the final stats
-  await node.sync();
+  // close() makes the processor post its final stats (a 'stats' event)
+  // before it stops; pending and later sync() calls reject.
+  const last = new Promise((resolve) => node.addEventListener('stats', resolve, { once: true }));
+  node.close();
+  await last;
   return { ms, stats: node.stats, transport: node.transport };
 }
 
