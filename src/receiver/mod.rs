@@ -254,7 +254,7 @@ impl Receiver {
         self.buffer.clear();
         self.sync.consume(self.sync.unplayed());
         self.decoders.reset_concealer();
-        self.playout.reset();
+        self.playout.reset(playout::Reset::Clear);
     }
 
     fn emit(&mut self, ev: ReceiverEvent) {

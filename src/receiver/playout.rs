@@ -16,6 +16,17 @@ const QUIET_MAX: f32 = 1e-3;
 /// Growth of the noise-floor estimate per ms of audio (+8.6 dB/s).
 const NOISE_FLOOR_RISE_PER_MS: f32 = 1.002;
 
+/// Why the playout timeline is reset ([`Playout::reset`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Reset {
+    /// `Receiver::clear`: the caller dropped the queued audio (barge-in).
+    Clear,
+    /// The sender's timestamps jumped: same source, new timeline.
+    Resync,
+    /// An SSRC change: a new source.
+    NewSource,
+}
+
 /// Playout state (see the [module documentation](self)).
 pub(super) struct Playout {
     /// A timeline is being played (else: waiting to start at the target).
@@ -91,41 +102,37 @@ impl Playout {
     }
 
     /// Ends the timeline: playout re-buffers and starts again at the first
-    /// packet buffered after this (at the target delay). No packet counts as
-    /// played any more (`last_seq`, `decoded_end`: nothing is late), the
-    /// filtered offset is forgotten, and so is the comfort noise of the
-    /// pause (the next pause starts from its own CN packet).
+    /// packet buffered after this (at the target delay). The one reset of
+    /// the playout state; `why` says which caller and decides the one field
+    /// that depends on it.
     ///
-    /// Its callers and what they keep:
-    /// - `Receiver::flush` (barge-in) and `Receiver::resync` (the sender's
-    ///   timestamps jumped) call only this. The stream goes on, so they
-    ///   keep the rest: `started` (waiting plays comfort, counted as
-    ///   received samples, not pre-start silence), the loss run (`in_loss`:
-    ///   a loss spanning the restart stays one concealment event;
-    ///   `conceal_run_ms` is only read while playing, and the next start
-    ///   zeroes it), the talker's background level (`noise_floor`,
-    ///   `quiet_run_ms`), the stretch spacing and drain mode
-    ///   (`since_stretch_ms`, `draining`), `last_dtx_packet`,
-    ///   `fec_used_seq`, `last_now_ms`, `offset_dt_ms` (zeroed by the next
-    ///   decision, as playout is stopped), and `clock` / `play_ts` (set
-    ///   again at the next start).
-    /// - `Receiver::switch_source` calls [`Playout::reset_for_new_source`]:
-    ///   the same, plus the loss run, which belonged to the old source.
-    pub fn reset(&mut self) {
+    /// Always reset: no packet counts as played any more (`last_seq`,
+    /// `decoded_end`: nothing is late), the filtered offset is forgotten,
+    /// and so is the comfort noise of the pause (the next pause starts from
+    /// its own CN packet).
+    ///
+    /// Reset only for [`Reset::NewSource`]: the loss run (`in_loss`,
+    /// `conceal_run_ms`), which belonged to the old source. After
+    /// [`Reset::Clear`] and [`Reset::Resync`] the stream goes on, so a loss
+    /// spanning the restart stays one concealment event.
+    ///
+    /// Always kept: `started` (waiting plays comfort, counted as received
+    /// samples, not pre-start silence), the talker's background level
+    /// (`noise_floor`, `quiet_run_ms`), the stretch spacing and drain mode
+    /// (`since_stretch_ms`, `draining`), `last_dtx_packet`,
+    /// `fec_used_seq`, `last_now_ms`, `offset_dt_ms` (zeroed by the next
+    /// decision, as playout is stopped), and `clock` / `play_ts` (set
+    /// again at the next start).
+    pub fn reset(&mut self, why: Reset) {
         self.playing = false;
         self.last_seq = None;
         self.decoded_end = i64::MIN;
         self.offset.reset();
         self.forget_comfort_noise();
-    }
-
-    /// [`Playout::reset`] for a new source: also ends the loss run (a new
-    /// source starts with no loss). Everything else `reset` keeps is kept
-    /// here too.
-    pub fn reset_for_new_source(&mut self) {
-        self.reset();
-        self.in_loss = false;
-        self.conceal_run_ms = 0.0;
+        if why == Reset::NewSource {
+            self.in_loss = false;
+            self.conceal_run_ms = 0.0;
+        }
     }
 
     /// Whether the pause being played follows a CN packet: every audio

@@ -13,6 +13,7 @@ use super::decoders::PtKind;
 use super::error::ReceiverError;
 use super::events::ReceiverEvent;
 use super::packet_buffer::{Insert, PacketMeta};
+use super::playout::Reset;
 use super::source::{Seen, SourceCheck};
 use super::Receiver;
 
@@ -189,11 +190,10 @@ impl Receiver {
     /// state, sender report, held packet), open DTMF events (ended), every
     /// decoder, the delay manager's statistics (re-seeded at the current
     /// target), the playout timeline and the loss run
-    /// ([`Playout::reset_for_new_source`](super::playout::Playout::reset_for_new_source)).
+    /// ([`Playout::reset`](super::playout::Playout::reset) for a new source).
     /// Keeps: the decoded audio not yet played (the old source's last
     /// audio still plays out) and the concealer, the statistics, and the
-    /// rest of the playout state (see
-    /// [`Playout::reset`](super::playout::Playout::reset)).
+    /// rest of the playout state.
     fn switch_source(&mut self, ssrc: u32, at_ms: f64) {
         if let Some(old) = self.source.ssrc() {
             self.emit(ReceiverEvent::SsrcChanged { old, new: ssrc });
@@ -216,7 +216,7 @@ impl Receiver {
         self.decoders.reset_decoders();
         let target = self.delay.target_ms();
         self.delay.seed(target);
-        self.playout.reset_for_new_source();
+        self.playout.reset(Reset::NewSource);
         self.stats.ssrc = Some(ssrc);
     }
 
@@ -358,6 +358,6 @@ impl Receiver {
         self.buffer.clear();
         self.source.restart_timeline();
         self.delay.reset_window();
-        self.playout.reset();
+        self.playout.reset(Reset::Resync);
     }
 }
