@@ -11,17 +11,13 @@
 //! `cargo run --release --example bench_alloc` prints JSON; the wasm build
 //! exports `run()` returning the same JSON.
 
-#[path = "../tests/netsim/mod.rs"]
-mod netsim;
-
-#[path = "../tests/common/alloc_count.rs"]
-mod alloc_count;
-
-#[path = "../tests/common/bench_stream.rs"]
-mod bench_stream;
-
 use voxlet::codec::CodecKind;
 use voxlet::{Receiver, ReceiverConfig};
+use voxlet_support::streams::bench as bench_stream;
+use voxlet_support::{counted, CountingAlloc};
+
+#[global_allocator]
+static ALLOC: CountingAlloc = CountingAlloc;
 
 const QUANTUM: usize = 128;
 const SECONDS: usize = 60;
@@ -31,7 +27,7 @@ fn case(name: &str, kind: CodecKind, out_rate: u32, out_ch: u16) -> String {
     let bench_stream::Stream { reg, arrivals } = bench_stream::impaired(kind, SECONDS);
     // Construction allocates (everything is sized here): counted to show
     // the counter works.
-    let (rx, new_allocs) = alloc_count::counted(|| {
+    let (rx, new_allocs) = counted(|| {
         Receiver::new(ReceiverConfig {
             registry: reg,
             output_rate: out_rate,
@@ -47,14 +43,13 @@ fn case(name: &str, kind: CodecKind, out_rate: u32, out_ch: u16) -> String {
     while t < SECONDS as f64 * 1000.0 {
         let steady = t >= 2000.0;
         while i < arrivals.len() && arrivals[i].arrival_ms <= t {
-            let (_, a) =
-                alloc_count::counted(|| rx.push(&arrivals[i].bytes, arrivals[i].arrival_ms));
+            let (_, a) = counted(|| rx.push(&arrivals[i].bytes, arrivals[i].arrival_ms));
             if steady {
                 push_allocs += a;
             }
             i += 1;
         }
-        let (_, a) = alloc_count::counted(|| rx.render(&mut block, t));
+        let (_, a) = counted(|| rx.render(&mut block, t));
         if steady {
             render_allocs += a;
             quanta += 1;

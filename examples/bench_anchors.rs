@@ -18,15 +18,13 @@
 //! cargo run --release --example bench_anchors -- OUT_DIR   # writes OUT_DIR/opus_packets.bin, prints JSON
 //! ```
 
-#[path = "../tests/common/bench_stream.rs"]
-mod bench_stream;
-#[path = "../tests/netsim/mod.rs"]
-mod netsim;
-
-use bench_stream::{pcm, Stream, SPEECH_16K, SPEECH_48K, SPEECH_8K};
 use voxlet::codec::{CodecInfo, CodecKind, Decoder, Encoder, EncoderSettings};
 use voxlet::receiver::ReceiverStats;
 use voxlet::{Receiver, ReceiverConfig};
+use voxlet_support::signal::s16le_f32 as pcm;
+use voxlet_support::streams::bench::{
+    self as bench_stream, Stream, SPEECH_16K, SPEECH_48K, SPEECH_8K,
+};
 
 static PCMU: &[u8] = include_bytes!("../tests/fixtures/pcmu.raw");
 static PCMA: &[u8] = include_bytes!("../tests/fixtures/pcma.raw");

@@ -8,17 +8,11 @@ use std::hint::black_box;
 use std::time::Instant;
 
 use voxlet::dsp::{Concealer, Quality, Resampler, TimeStretch};
+use voxlet_support::signal::s16le_f32 as pcm;
 
 static SPEECH_8K: &[u8] = include_bytes!("../tests/fixtures/speech_8k.s16le");
 static SPEECH_16K: &[u8] = include_bytes!("../tests/fixtures/speech_16k.s16le");
 static SPEECH_48K: &[u8] = include_bytes!("../tests/fixtures/speech_48k.s16le");
-
-fn pcm(bytes: &[u8]) -> Vec<f32> {
-    bytes
-        .chunks_exact(2)
-        .map(|c| i16::from_le_bytes([c[0], c[1]]) as f32 / 32768.0)
-        .collect()
-}
 
 fn bessel_i0(x: f64) -> f64 {
     let (mut s, mut t, mut k) = (1.0, 1.0, 1.0);

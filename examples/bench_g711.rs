@@ -10,16 +10,11 @@ use std::time::{Duration, Instant};
 use voxlet::codec::g711::{alaw_to_linear, linear_to_alaw, linear_to_ulaw, ulaw_to_linear};
 use voxlet::codec::i16_to_f32;
 use voxlet::{CodecInfo, CodecKind, EncoderSettings};
+use voxlet_support::signal::s16le;
 
 const SPEECH_8K: &[u8] = include_bytes!("../tests/fixtures/speech_8k.s16le");
 const SPEECH_16K: &[u8] = include_bytes!("../tests/fixtures/speech_16k.s16le");
 const SPEECH_48K: &[u8] = include_bytes!("../tests/fixtures/speech_48k.s16le");
-
-fn s16le(b: &[u8]) -> Vec<i16> {
-    b.chunks_exact(2)
-        .map(|c| i16::from_le_bytes([c[0], c[1]]))
-        .collect()
-}
 
 /// Runs `f` (which codes `audio_secs` of audio) for about 0.5 s; returns ×-realtime.
 fn measure(audio_secs: f64, mut f: impl FnMut()) -> f64 {

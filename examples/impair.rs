@@ -17,7 +17,7 @@
 //! `pcmu` (rendered at 8 kHz), `g722`, `opus` or `l16` (rendered at 16 kHz).
 //! `--trace`: the network, space-separated `key=value`:
 //! `seed=N`, `base=MS` (default 20), `jitter=P95_MS` (correlated
-//! log-normal, see `tests/netsim`), `loss=random:P` or
+//! log-normal, see `voxlet_support::netsim`), `loss=random:P` or
 //! `loss=burst:P:MEAN_BURST`, `spikes=PER_S:MS`, `reorder=P`,
 //! `duplicate=P`, `drift=PPM`, `batch=MS` (arrivals held and released
 //! together at multiples of MS). Two more keys concern the ends, not the
@@ -36,16 +36,13 @@
 //! that arrived but were not played because they were late) and the share
 //! of output that was concealment (baseline: zero-filled).
 
-#[path = "../tests/netsim/mod.rs"]
-mod netsim;
-
 use std::fs;
 
-use netsim::{Arrival, Jitter, Loss, NetSim, Spikes};
 use voxlet::codec::{CodecInfo, CodecKind, EncoderSettings, Registry};
 use voxlet::dsp::Resampler;
 use voxlet::rtp::{RtpHeader, RtpPacket};
 use voxlet::{Receiver, ReceiverConfig};
+use voxlet_support::netsim::{Arrival, Jitter, Loss, NetSim, Spikes};
 
 const BLOCK: usize = 128;
 const BASELINE_DELAY_MS: f64 = 60.0;

@@ -11,15 +11,12 @@
 //! across targets (its float analysis takes different SIMD paths), so the
 //! packets are committed rather than re-encoded by the tests.
 //!
-//! The script format and its player are in `tests/common/opus_script.rs`,
+//! The script format and its player are in `voxlet_support::streams::opus_script`,
 //! shared with the test.
 
-#[path = "../tests/common/opus_script.rs"]
-mod opus_script;
-
-use opus_script::run_script;
 use voxlet::codec::opus::OpusEncoder;
 use voxlet::codec::{CodecInfo, CodecKind, Encoder, EncoderSettings, OpusApplication};
+use voxlet_support::streams::opus_script::run_script;
 
 fn info(channels: u16) -> CodecInfo {
     CodecInfo::new(CodecKind::Opus, 48000, 2)

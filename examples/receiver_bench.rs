@@ -5,16 +5,12 @@
 //!
 //! `cargo run --release --example receiver_bench`
 
-#[path = "../tests/common/bench_stream.rs"]
-mod bench_stream;
-#[path = "../tests/netsim/mod.rs"]
-mod netsim;
-
 use std::time::Instant;
 
-use bench_stream::{codec, network, packets, pcm, PT};
 use voxlet::codec::{CodecKind, Registry};
 use voxlet::{Receiver, ReceiverConfig};
+use voxlet_support::signal::s16le_f32 as pcm;
+use voxlet_support::streams::bench::{codec, network, packets, PT};
 
 fn bench(name: &str, kind: CodecKind, rate: u32, ch: u16, block: usize) {
     let (info, speech, rtpmap) = codec(kind);

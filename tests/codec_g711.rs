@@ -10,6 +10,7 @@ use voxlet::codec::g711::{
 };
 use voxlet::codec::{f32_to_i16, i16_to_f32};
 use voxlet::{CodecError, CodecInfo, CodecKind, Decoder, Encoder, EncoderSettings};
+use voxlet_support::signal::s16le;
 
 const SPEECH: &[u8] = include_bytes!("fixtures/speech_8k.s16le");
 const PCMU: &[u8] = include_bytes!("fixtures/pcmu.raw");
@@ -20,13 +21,6 @@ const PCMU_ALL_CODES: &[u8] = include_bytes!("fixtures/pcmu_all_codes.s16le");
 const PCMA_ALL_CODES: &[u8] = include_bytes!("fixtures/pcma_all_codes.s16le");
 const PCMU_ALL_INT16: &[u8] = include_bytes!("fixtures/pcmu_all_int16.raw");
 const PCMA_ALL_INT16: &[u8] = include_bytes!("fixtures/pcma_all_int16.raw");
-
-fn s16le(b: &[u8]) -> Vec<i16> {
-    assert_eq!(b.len() % 2, 0);
-    b.chunks_exact(2)
-        .map(|c| i16::from_le_bytes([c[0], c[1]]))
-        .collect()
-}
 
 fn check_all_codes(dec: fn(u8) -> i16, fixture: &[u8]) {
     let want = s16le(fixture);

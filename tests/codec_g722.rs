@@ -10,6 +10,8 @@ use wasm_bindgen_test::wasm_bindgen_test as test;
 use voxlet::codec::g722::{G722Decoder, G722Encoder};
 use voxlet::codec::{f32_to_i16, i16_to_f32};
 use voxlet::{CodecError, CodecInfo, CodecKind, Decoder, Encoder};
+use voxlet_support::rng::XorShift32;
+use voxlet_support::signal::s16le;
 
 static SPEECH: &[u8] = include_bytes!("fixtures/speech_16k.s16le");
 static G722: &[u8] = include_bytes!("fixtures/g722.raw");
@@ -21,12 +23,6 @@ static STRESS_G722: &[u8] = include_bytes!("fixtures/g722_stress.raw");
 static STRESS_DECODED: &[u8] = include_bytes!("fixtures/g722_stress_decoded.s16le");
 static CODES: &[u8] = include_bytes!("fixtures/g722_codes.raw");
 static CODES_DECODED: &[u8] = include_bytes!("fixtures/g722_codes_decoded.s16le");
-
-fn s16le(b: &[u8]) -> Vec<i16> {
-    b.chunks_exact(2)
-        .map(|c| i16::from_le_bytes([c[0], c[1]]))
-        .collect()
-}
 
 /// PCM as ffmpeg encodes it: an odd trailing sample is paired with a copy
 /// of itself.
@@ -238,19 +234,14 @@ fn errors() {
 fn extreme_inputs_stay_in_range() {
     let mut dec = G722Decoder::new();
     let mut out = vec![0f32; 512];
-    let mut x = 0x1234_5678u32;
+    let mut x = XorShift32(0x1234_5678);
     for round in 0..64 {
         let pkt: Vec<u8> = (0..256)
             .map(|i| match round % 4 {
                 0 => i as u8,
                 1 => 0xff,
                 2 => 0x00,
-                _ => {
-                    x ^= x << 13;
-                    x ^= x >> 17;
-                    x ^= x << 5;
-                    x as u8
-                }
+                _ => x.next_u32() as u8,
             })
             .collect();
         let n = dec.decode(&pkt, &mut out).unwrap();

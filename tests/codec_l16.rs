@@ -7,6 +7,7 @@ use wasm_bindgen_test::wasm_bindgen_test as test;
 use voxlet::codec::i16_to_f32;
 use voxlet::codec::l16::{L16Decoder, L16Encoder, MAX_PAYLOAD_BYTES};
 use voxlet::{CodecError, CodecInfo, CodecKind, Decoder, Encoder, EncoderSettings, Registry};
+use voxlet_support::rng::XorShift32;
 
 const L16_RTPDUMP: &[u8] = include_bytes!("fixtures/l16.rtpdump");
 const SPEECH_16K: &[u8] = include_bytes!("fixtures/speech_16k.s16le");
@@ -17,19 +18,14 @@ fn info(rate: u32, channels: u16) -> CodecInfo {
 
 /// Deterministic test samples covering both extremes and every byte value.
 fn samples(n: usize) -> Vec<i16> {
-    let mut x = 0x1234_5678u32;
+    let mut x = XorShift32(0x1234_5678);
     (0..n)
         .map(|i| match i % 7 {
             0 => i16::MIN,
             1 => i16::MAX,
             2 => 0,
             3 => -1,
-            _ => {
-                x ^= x << 13;
-                x ^= x >> 17;
-                x ^= x << 5;
-                x as i16
-            }
+            _ => x.next_u32() as i16,
         })
         .collect()
 }

@@ -19,20 +19,17 @@ use wasm_bindgen_test::wasm_bindgen_test as test;
 use voxlet::codec::opus::{OpusDecoder, OpusEncoder};
 use voxlet::codec::{CodecInfo, CodecKind, Decoder, Encoder, EncoderSettings, OpusApplication};
 use voxlet::error::CodecError;
+use voxlet_support::rng::XorShift64;
+use voxlet_support::signal::{align, channel, ncc, rms, s16le_f32, snr_db};
+use voxlet_support::streams::opus_script::run_script;
 
 static SPEECH: &[u8] = include_bytes!("fixtures/speech_48k.s16le");
-#[path = "common/opus_script.rs"]
-mod opus_script;
-use opus_script::run_script;
 
 static SCRIPT: &[u8] = include_bytes!("fixtures/opus_packets.bin");
 static SCRIPT_REF: &[u8] = include_bytes!("fixtures/opus_decoded_ref.f32le");
 
 fn speech() -> Vec<f32> {
-    SPEECH
-        .chunks_exact(2)
-        .map(|b| i16::from_le_bytes([b[0], b[1]]) as f32 / 32768.0)
-        .collect()
+    s16le_f32(SPEECH)
 }
 
 fn info(channels: u16) -> CodecInfo {
@@ -74,36 +71,6 @@ fn decode_all(dec: &mut OpusDecoder, pkts: &[Vec<u8>]) -> Vec<f32> {
     all
 }
 
-/// One channel of interleaved samples.
-fn channel(x: &[f32], ch: usize, of: usize) -> Vec<f32> {
-    x.iter().skip(ch).step_by(of).copied().collect()
-}
-
-/// SNR in dB of `test` against `reference` (same length).
-fn snr_db(reference: &[f32], test: &[f32]) -> f64 {
-    let (mut s, mut e) = (0f64, 0f64);
-    for (&r, &t) in reference.iter().zip(test) {
-        s += (r as f64).powi(2);
-        e += (r as f64 - t as f64).powi(2);
-    }
-    10.0 * (s / e.max(1e-30)).log10()
-}
-
-/// Normalized cross-correlation at lag 0.
-fn ncc(a: &[f32], b: &[f32]) -> f64 {
-    let (mut ab, mut aa, mut bb) = (0f64, 0f64, 0f64);
-    for (&x, &y) in a.iter().zip(b) {
-        ab += x as f64 * y as f64;
-        aa += x as f64 * x as f64;
-        bb += y as f64 * y as f64;
-    }
-    ab / (aa * bb).sqrt().max(1e-30)
-}
-
-fn rms(x: &[f32]) -> f64 {
-    (x.iter().map(|&v| (v as f64).powi(2)).sum::<f64>() / x.len().max(1) as f64).sqrt()
-}
-
 /// Compares input with decoded output delayed by about the encoder
 /// lookahead: returns (SNR dB, normalized cross-correlation, lag) at the lag
 /// within ±8 samples of `lookahead` with the best correlation. The true
@@ -111,17 +78,8 @@ fn rms(x: &[f32]) -> f64 {
 /// 312, the SILK resampler's group delay is not an integer), and a 3-sample
 /// shift alone costs ~0.06 of correlation on wideband speech.
 fn quality(input: &[f32], decoded: &[f32], lookahead: usize) -> (f64, f64, usize) {
-    let at = |lag: usize| {
-        let n = decoded.len().min(input.len() + lag) - lag;
-        let (a, b) = (&input[..n], &decoded[lag..lag + n]);
-        (snr_db(a, b), ncc(a, b), lag)
-    };
-    (lookahead - 8..=lookahead + 8)
-        .map(at)
-        .fold(
-            (0.0, -1.0, 0),
-            |best, q| if q.1 > best.1 { q } else { best },
-        )
+    let a = align(input, decoded, lookahead - 8..=lookahead + 8);
+    (a.snr_db, a.ncc, a.lag)
 }
 
 #[test]
@@ -507,17 +465,6 @@ fn registry_builds_opus_codecs() {
     assert_eq!(dec.decode(&out[..n], &mut pcm).unwrap(), 960);
 }
 
-/// xorshift: the same pseudo-random bytes on every target.
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-}
-
 fn check_any_payload(dec: &mut OpusDecoder, p: &[u8], buf: &mut [f32]) {
     let ch = dec.info().channels as usize;
     let _ = dec.has_fec(p);
@@ -546,7 +493,7 @@ fn check_any_payload(dec: &mut OpusDecoder, p: &[u8], buf: &mut [f32]) {
 
 #[test]
 fn garbage_never_panics() {
-    let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+    let mut rng = XorShift64(0x9E37_79B9_7F4A_7C15);
     for ch in [1u16, 2] {
         let mut dec = decoder(ch);
         let mut buf = vec![0f32; 5760 * ch as usize];
@@ -566,17 +513,17 @@ fn garbage_never_panics() {
         }
         // Random packets of random length.
         for _ in 0..1500 {
-            let len = (rng.next() % 1600) as usize;
-            let p: Vec<u8> = (0..len).map(|_| rng.next() as u8).collect();
+            let len = (rng.next_u64() % 1600) as usize;
+            let p: Vec<u8> = (0..len).map(|_| rng.next_u64() as u8).collect();
             check_any_payload(&mut dec, &p, &mut buf);
         }
         // Real packets with bytes flipped.
         let (_, pkts) = speech_packets(true);
         for p in pkts.iter().take(100) {
             let mut q = p.clone();
-            let i = (rng.next() as usize) % q.len();
-            q[i] ^= 1 << (rng.next() % 8);
-            q.truncate(q.len() - (rng.next() as usize % 2));
+            let i = (rng.next_u64() as usize) % q.len();
+            q[i] ^= 1 << (rng.next_u64() % 8);
+            q.truncate(q.len() - (rng.next_u64() as usize % 2));
             if !q.is_empty() {
                 check_any_payload(&mut dec, &q, &mut buf);
             }

@@ -15,6 +15,7 @@ use voxlet::codec::{CodecKind, Encoder, Registry};
 use voxlet::receiver::PushOutcome;
 use voxlet::rtp::RtpHeader;
 use voxlet::{Receiver, ReceiverConfig};
+use voxlet_support::signal::{db, rms, s16le_f32 as s16le};
 
 static BROWN: &[u8] = include_bytes!("fixtures/cn_brown.bin");
 static BROWN_FFMPEG: &[u8] = include_bytes!("fixtures/cn_brown_ffmpeg.s16le");
@@ -33,20 +34,6 @@ fn payloads(bin: &[u8]) -> Vec<&[u8]> {
         s = rest;
     }
     out
-}
-
-fn s16le(b: &[u8]) -> Vec<f32> {
-    b.chunks_exact(2)
-        .map(|c| f32::from(i16::from_le_bytes([c[0], c[1]])) / 32768.0)
-        .collect()
-}
-
-fn rms(x: &[f32]) -> f64 {
-    (x.iter().map(|&v| f64::from(v) * f64::from(v)).sum::<f64>() / x.len() as f64).sqrt()
-}
-
-fn db(x: f64) -> f64 {
-    20.0 * x.log10()
 }
 
 /// Power in 16 equal bands from 0 to 4 kHz (256-point Hann-windowed DFT

@@ -8,18 +8,12 @@ use wasm_bindgen_test::wasm_bindgen_test as test;
 use std::f64::consts::PI;
 
 use voxlet::dsp::{cross_fade, Concealer, DspError, Quality, Resampler, StretchMode, TimeStretch};
+use voxlet_support::signal::{channel, db, ncc as corr, rms, s16le_f32 as speech};
 
 // ---------------------------------------------------------------- helpers
 
 static SPEECH_8K: &[u8] = include_bytes!("fixtures/speech_8k.s16le");
 static SPEECH_48K: &[u8] = include_bytes!("fixtures/speech_48k.s16le");
-
-fn speech(bytes: &[u8]) -> Vec<f32> {
-    bytes
-        .chunks_exact(2)
-        .map(|c| i16::from_le_bytes([c[0], c[1]]) as f32 / 32768.0)
-        .collect()
-}
 
 fn sine(rate: u32, freq: f64, amp: f64, frames: usize) -> Vec<f32> {
     (0..frames)
@@ -76,27 +70,8 @@ fn interleave(l: &[f32], r: &[f32]) -> Vec<f32> {
     l.iter().zip(r).flat_map(|(a, b)| [*a, *b]).collect()
 }
 
-fn channel(x: &[f32], ch: usize, c: usize) -> Vec<f32> {
-    x.iter().skip(c).step_by(ch).copied().collect()
-}
-
 fn max_jump(x: &[f32]) -> f32 {
     x.windows(2).fold(0f32, |m, w| m.max((w[1] - w[0]).abs()))
-}
-
-fn rms(x: &[f32]) -> f32 {
-    (x.iter().map(|v| v * v).sum::<f32>() / x.len().max(1) as f32).sqrt()
-}
-
-fn corr(a: &[f32], b: &[f32]) -> f32 {
-    let ab: f32 = a.iter().zip(b).map(|(x, y)| x * y).sum();
-    let aa: f32 = a.iter().map(|x| x * x).sum();
-    let bb: f32 = b.iter().map(|x| x * x).sum();
-    ab / (aa * bb).sqrt().max(1e-20)
-}
-
-fn db(x: f64) -> f64 {
-    20.0 * x.max(1e-12).log10()
 }
 
 fn bessel_i0(x: f64) -> f64 {
@@ -443,11 +418,11 @@ fn resample_stereo_channels_independent() {
     let ml = one_shot(&mut mono, &l);
     let mr = one_shot(&mut mono, &r);
     let out = one_shot(&mut st, &interleave(&l, &r));
-    assert_eq!(channel(&out, 2, 0), ml);
-    assert_eq!(channel(&out, 2, 1), mr);
+    assert_eq!(channel(&out, 0, 2), ml);
+    assert_eq!(channel(&out, 1, 2), mr);
     let out = one_shot(&mut st, &interleave(&silent, &l));
-    assert!(channel(&out, 2, 0).iter().all(|v| *v == 0.0));
-    assert_eq!(channel(&out, 2, 1), ml);
+    assert!(channel(&out, 0, 2).iter().all(|v| *v == 0.0));
+    assert_eq!(channel(&out, 1, 2), ml);
 }
 
 #[test]
@@ -631,14 +606,14 @@ fn stretch_stereo_cuts_both_channels_together() {
     assert_eq!(res.changed % 80, 0);
     let y = &out[..res.frames * 2];
     for (c, src) in [(0, &l), (1, &r)] {
-        let yc = channel(y, 2, c);
+        let yc = channel(y, c, 2);
         assert!(max_jump(&yc) <= max_jump(src) * 1.01);
     }
     let res = ts.expand(&x, &mut out);
     assert_eq!(res.mode, StretchMode::Periodic);
     assert_eq!(res.frames, 480 + res.changed);
     for (c, src) in [(0, &l), (1, &r)] {
-        let yc = channel(&out[..res.frames * 2], 2, c);
+        let yc = channel(&out[..res.frames * 2], c, 2);
         assert!(max_jump(&yc) <= max_jump(src) * 1.01);
     }
     // A silent channel stays silent.
@@ -646,7 +621,7 @@ fn stretch_stereo_cuts_both_channels_together() {
     let x = interleave(&l, &silent);
     let res = ts.accelerate(&x, &mut out, false);
     assert!(res.changed > 0);
-    assert!(channel(&out[..res.frames * 2], 2, 1)
+    assert!(channel(&out[..res.frames * 2], 1, 2)
         .iter()
         .all(|v| *v == 0.0));
 }
@@ -686,7 +661,7 @@ fn cross_fade_joins_without_jump() {
     let mut b = vec![-1.0f32; 100];
     assert_eq!(cross_fade(&a, &mut b, 2), 32);
     // Frames 0..32 ramp from near 1 to near -1 in equal steps.
-    let l = channel(&b, 2, 0);
+    let l = channel(&b, 0, 2);
     assert!((l[0] - (1.0 - 2.0 / 33.0)).abs() < 1e-6);
     assert!(max_jump(&l) <= 2.0 / 33.0 + 1e-6);
     assert!(l[32..].iter().all(|v| *v == -1.0));
@@ -749,12 +724,12 @@ fn plc_fades_to_exact_silence() {
         let ten = rate as usize / 100;
         let mut out = vec![0f32; 12 * ten];
         plc.conceal(&mut out);
-        let lv: Vec<f32> = out.chunks(ten).map(rms).collect();
+        let lv: Vec<f64> = out.chunks(ten).map(rms).collect();
         // Full level for 10 ms, then a linear ramp to 0 at 60 ms: the rms of
         // window k is that of the ramp over it.
         assert!((lv[0] / rms(&x) - 1.0).abs() < 0.02, "{rate}: {lv:?}");
         for k in 1..6 {
-            let (g0, g1) = (1.0 - 0.2 * (k - 1) as f32, 1.0 - 0.2 * k as f32);
+            let (g0, g1) = (1.0 - 0.2 * (k - 1) as f64, 1.0 - 0.2 * k as f64);
             let expect = ((g0 * g0 + g0 * g1 + g1 * g1) / 3.0).sqrt();
             assert!((lv[k] / lv[0] - expect).abs() < 0.03, "{rate} {k}: {lv:?}");
         }
@@ -896,8 +871,8 @@ fn plc_stereo_and_edge_cases() {
     feed(&mut plc, &interleave(&l[..800], &silent[..800]));
     let mut out = vec![0f32; 160];
     plc.conceal(&mut out);
-    assert!(channel(&out, 2, 1).iter().all(|v| *v == 0.0));
-    assert!(corr(&channel(&out, 2, 0), &l[800..880]) > 0.99);
+    assert!(channel(&out, 1, 2).iter().all(|v| *v == 0.0));
+    assert!(corr(&channel(&out, 0, 2), &l[800..880]) > 0.99);
 
     // Concealing with no history: silence.
     let mut plc = Concealer::new(48000, 1).unwrap();

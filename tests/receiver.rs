@@ -3,21 +3,20 @@
 //! Inputs are the committed ffmpeg RTP captures (`include_bytes!`, their
 //! sequence numbers start at 65500 and wrap) and packets made here with
 //! voxlet's encoders; network impairments come from the seeded simulator
-//! in `tests/netsim`. Time is simulated: packets are pushed when their
+//! in `voxlet_support::netsim`. Time is simulated: packets are pushed when their
 //! arrival time has come, then a block is rendered with `now_ms`.
 
 #[cfg(target_arch = "wasm32")]
 use wasm_bindgen_test::wasm_bindgen_test as test;
 
-mod netsim;
-
-use netsim::{quantile, Fate, Jitter, Loss, NetSim};
 use voxlet::codec::{CodecInfo, CodecKind, Decoder, Encoder, EncoderSettings, Registry};
 use voxlet::dsp::Resampler;
 use voxlet::receiver::{PushOutcome, ReceiverError, ReceiverEvent, RenderInfo};
 use voxlet::rtp::RtpHeader;
 use voxlet::rtpdump::RtpDumpReader;
 use voxlet::{Receiver, ReceiverConfig};
+use voxlet_support::netsim::{self, quantile, Fate, Jitter, Loss, NetSim};
+use voxlet_support::signal::{find_close, find_exact, s16le_f32};
 
 static PCMU: &[u8] = include_bytes!("fixtures/pcmu.rtpdump");
 static G722: &[u8] = include_bytes!("fixtures/g722.rtpdump");
@@ -40,10 +39,7 @@ fn capture(file: &[u8]) -> Vec<(Vec<u8>, f64)> {
 }
 
 fn speech_8k() -> Vec<f32> {
-    SPEECH_8K
-        .chunks_exact(2)
-        .map(|b| i16::from_le_bytes([b[0], b[1]]) as f32 / 32768.0)
-        .collect()
+    s16le_f32(SPEECH_8K)
 }
 
 fn registry(pt: u8, rtpmap: &str) -> Registry {
@@ -118,11 +114,6 @@ fn plain_decode(dec: &mut dyn Decoder, packets: &[(Vec<u8>, f64)]) -> Vec<f32> {
         out.extend_from_slice(&buf[..n * ch]);
     }
     out
-}
-
-/// Where `needle` occurs exactly in `hay`.
-fn find_exact(hay: &[f32], needle: &[f32]) -> Option<usize> {
-    (0..hay.len().saturating_sub(needle.len()) + 1).find(|&k| hay[k..k + needle.len()] == *needle)
 }
 
 /// A capture's packets, their plain decode (Opus as mono, like the
@@ -262,16 +253,6 @@ fn clean_stream_is_exact_whatever_the_first_call_g722() {
 #[test]
 fn clean_stream_is_exact_whatever_the_first_call_opus() {
     clean_default_config(OPUS, 111, "opus/48000/2", 48000);
-}
-
-/// Where `needle` occurs in `hay` within `tol` per sample.
-fn find_close(hay: &[f32], needle: &[f32], tol: f32) -> Option<usize> {
-    (0..hay.len().saturating_sub(needle.len()) + 1).find(|&k| {
-        hay[k..k + needle.len()]
-            .iter()
-            .zip(needle)
-            .all(|(a, b)| (a - b).abs() <= tol)
-    })
 }
 
 #[test]
@@ -947,7 +928,7 @@ fn garbage_is_counted_and_audio_goes_on() {
     let mut clean = receiver(pinned(8000, 60));
     let (reference, _) = play(&mut clean, &arrivals, 80, 6300.0);
 
-    let mut rng = netsim::Rng::new(77);
+    let mut rng = voxlet_support::Rng::new(77);
     let mut dirty = Vec::new();
     let mut expect = std::collections::HashMap::<&str, usize>::new();
     for (i, (p, t)) in arrivals.iter().enumerate() {
@@ -1290,7 +1271,7 @@ fn fuzzed_packets_and_calls_never_panic() {
         (3, 8000, 1),
         (4, 96000, 2),
     ] {
-        let mut rng = netsim::Rng::new(seed);
+        let mut rng = voxlet_support::Rng::new(seed);
         let mut cfg = config(reg.clone(), rate, ch);
         cfg.max_packets = 50;
         let mut rx = Receiver::new(cfg).unwrap();
@@ -1399,7 +1380,7 @@ fn initial_wait_ms() -> f64 {
 /// the next 128-frame render quantum boundary (the worklet only sees the
 /// message port between quanta), so two packets sometimes share a quantum.
 fn worklet_arrivals(packets: &[(Vec<u8>, f64)], jitter_ms: f64, seed: u64) -> Vec<(Vec<u8>, f64)> {
-    let mut rng = netsim::Rng::new(seed);
+    let mut rng = voxlet_support::Rng::new(seed);
     let mut v: Vec<_> = packets
         .iter()
         .map(|(b, t)| {

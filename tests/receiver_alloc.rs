@@ -9,24 +9,18 @@
 //! jitter, loss, reordering, duplicates, DTMF, a payload-type switch that
 //! changes the codec rate, and an SSRC change all happen in the counted part.
 
-#[path = "common/alloc_count.rs"]
-mod alloc_count;
-mod netsim;
-
-use netsim::{Jitter, Loss, NetSim};
 use voxlet::codec::{CodecInfo, CodecKind, Encoder, EncoderSettings, Registry};
 use voxlet::rtp::RtpHeader;
 use voxlet::{Receiver, ReceiverConfig};
+use voxlet_support::netsim::{Jitter, Loss, NetSim};
+use voxlet_support::signal::s16le_f32 as pcm;
+use voxlet_support::{counted, CountingAlloc};
 
 static SPEECH_8K: &[u8] = include_bytes!("fixtures/speech_8k.s16le");
 static SPEECH_48K: &[u8] = include_bytes!("fixtures/speech_48k.s16le");
 
-fn pcm(bytes: &[u8]) -> Vec<f32> {
-    bytes
-        .chunks_exact(2)
-        .map(|b| i16::from_le_bytes([b[0], b[1]]) as f32 / 32768.0)
-        .collect()
-}
+#[global_allocator]
+static ALLOC: CountingAlloc = CountingAlloc;
 
 fn rtp(pt: u8, seq: u16, ts: u32, ssrc: u32, payload: &[u8]) -> Vec<u8> {
     let h = RtpHeader {
@@ -127,7 +121,7 @@ fn run(name: &str, cfg: ReceiverConfig, packets: &[(Vec<u8>, f64)], block: usize
     };
     let (arrivals, _) = sim.run(packets);
     // The counter works: construction allocates (buffers, codec states).
-    let (rx, new_allocs) = alloc_count::counted(|| Receiver::new(cfg).unwrap());
+    let (rx, new_allocs) = counted(|| Receiver::new(cfg).unwrap());
     assert!(new_allocs > 0);
     let mut rx = rx;
     let mut buf = vec![0f32; block * ch];
@@ -139,13 +133,13 @@ fn run(name: &str, cfg: ReceiverConfig, packets: &[(Vec<u8>, f64)], block: usize
         let steady = t >= 2000.0;
         while i < arrivals.len() && arrivals[i].arrival_ms <= t {
             let a = &arrivals[i];
-            let (_, c) = alloc_count::counted(|| rx.push(&a.bytes, a.arrival_ms));
+            let (_, c) = counted(|| rx.push(&a.bytes, a.arrival_ms));
             if steady {
                 push_allocs += c;
             }
             i += 1;
         }
-        let (_, c) = alloc_count::counted(|| rx.render(&mut buf, t));
+        let (_, c) = counted(|| rx.render(&mut buf, t));
         if steady {
             render_allocs += c;
             renders += 1;

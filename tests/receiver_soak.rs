@@ -13,14 +13,10 @@
 //! 20 ms render blocks, payloads encoded once from the speech fixture and
 //! cycled, packets streamed through the simulator (never all in memory).
 
-#[path = "common/drifting_sender.rs"]
-mod drifting_sender;
-mod netsim;
-
-use drifting_sender::DriftingSender;
-use netsim::{Jitter, Link, Loss, NetSim};
 use voxlet::codec::Registry;
 use voxlet::{Receiver, ReceiverConfig};
+use voxlet_support::netsim::{Jitter, Link, Loss, NetSim};
+use voxlet_support::streams::drifting::DriftingSender;
 
 const HOURS: f64 = if cfg!(debug_assertions) { 1.0 } else { 24.0 };
 

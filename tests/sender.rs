@@ -19,6 +19,8 @@ use voxlet::{
     CodecError, CodecInfo, CodecKind, EncoderSettings, Receiver, ReceiverConfig, Sender,
     SenderConfig,
 };
+use voxlet_support::rng::XorShift64;
+use voxlet_support::signal::{align, channel, ncc, s16le_f32 as s16le, Aligned};
 
 const SPEECH_8K: &[u8] = include_bytes!("fixtures/speech_8k.s16le");
 const SPEECH_16K: &[u8] = include_bytes!("fixtures/speech_16k.s16le");
@@ -28,14 +30,8 @@ const SPEECH_48K: &[u8] = include_bytes!("fixtures/speech_48k.s16le");
 
 /// Counts heap allocations made by the current thread (native only).
 #[cfg(not(target_arch = "wasm32"))]
-#[path = "common/alloc_count.rs"]
-mod alloc_count;
-
-fn s16le(b: &[u8]) -> Vec<f32> {
-    b.chunks_exact(2)
-        .map(|c| i16_to_f32(i16::from_le_bytes([c[0], c[1]])))
-        .collect()
-}
+#[global_allocator]
+static ALLOC: voxlet_support::CountingAlloc = voxlet_support::CountingAlloc;
 
 fn info(kind: CodecKind, clock: u32, ch: u16) -> CodecInfo {
     CodecInfo::new(kind, clock, ch).unwrap()
@@ -135,26 +131,6 @@ fn resample_ref(pcm: &[f32], ch: usize, from: u32, to: u32, out_frames: usize) -
     assert!(n >= out_frames, "{n} < {out_frames}");
     out.truncate(out_frames * ch);
     out
-}
-
-fn ncc(a: &[f32], b: &[f32]) -> f64 {
-    let (mut ab, mut aa, mut bb) = (0f64, 0f64, 0f64);
-    for (&x, &y) in a.iter().zip(b) {
-        ab += x as f64 * y as f64;
-        aa += x as f64 * x as f64;
-        bb += y as f64 * y as f64;
-    }
-    ab / (aa * bb).sqrt().max(1e-12)
-}
-
-/// Best normalized cross-correlation of `decoded` against `reference`
-/// delayed by a lag in `lags`; returns (ncc, lag).
-fn best_ncc(reference: &[f32], decoded: &[f32], lags: core::ops::Range<usize>) -> (f64, usize) {
-    lags.map(|lag| {
-        let n = reference.len().min(decoded.len().saturating_sub(lag));
-        (ncc(&reference[..n], &decoded[lag..lag + n]), lag)
-    })
-    .fold((-1.0, 0), |b, q| if q.0 > b.0 { q } else { b })
 }
 
 fn stereo_48k() -> Vec<f32> {
@@ -329,7 +305,7 @@ fn opus_round_trip_correlation() {
     let la = tx.latency_frames();
     let pkts = run(&mut tx, &pcm48, 1, 48_000, 128);
     let dec = decode_all(opus(1), &payloads(&pkts));
-    let (c48, lag) = best_ncc(&pcm48, &dec, la - 8..la + 9);
+    let Aligned { ncc: c48, lag, .. } = align(&pcm48, &dec, la - 8..la + 9);
     println!("opus 48k input: ncc {c48:.4} at lag {lag} (lookahead {la})");
     assert!(c48 > 0.94, "ncc {c48}");
 
@@ -346,7 +322,7 @@ fn opus_round_trip_correlation() {
     let up = resample_ref(&pcm16, 1, 16_000, 48_000, pcm16.len() * 3 + rs_lat);
     // `up` carries the same resampler delay as the Sender's stream.
     let opus_la = la - rs_lat;
-    let (c16, lag) = best_ncc(&up, &dec, opus_la - 8..opus_la + 9);
+    let Aligned { ncc: c16, lag, .. } = align(&up, &dec, opus_la - 8..opus_la + 9);
     println!("opus 16k input: ncc {c16:.4} at lag {lag}");
     assert!(c16 > 0.94, "ncc {c16}");
 
@@ -362,9 +338,8 @@ fn opus_round_trip_correlation() {
     let pkts = run(&mut tx, &st, 2, 48_000, 128);
     let dec = decode_all(opus(2), &payloads(&pkts));
     for c in 0..2 {
-        let a: Vec<f32> = st.iter().skip(c).step_by(2).copied().collect();
-        let b: Vec<f32> = dec.iter().skip(c).step_by(2).copied().collect();
-        let (r, _) = best_ncc(&a, &b, la - 8..la + 9);
+        let (a, b) = (channel(&st, c, 2), channel(&dec, c, 2));
+        let r = align(&a, &b, la - 8..la + 9).ncc;
         println!("opus stereo channel {c}: ncc {r:.4}");
         assert!(r > 0.93, "channel {c}: {r}");
     }
@@ -1193,13 +1168,8 @@ fn bad_configs_are_typed_errors() {
 
 #[test]
 fn hostile_input_never_panics_and_stays_valid() {
-    let mut x = 0x1234_5678_9abc_def0u64;
-    let mut rnd = move || {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        x
-    };
+    let mut x = XorShift64(0x1234_5678_9abc_def0);
+    let mut rnd = move || XorShift64::next_u64(&mut x);
     for codec in [
         pcmu(),
         info(CodecKind::G722, 8000, 1),
@@ -1261,7 +1231,7 @@ fn steady_state_is_allocation_free() {
         cfg.dtmf_clock_rate = 8000;
         cfg.rtcp_interval_ms = 100;
         let mut tx = Sender::new(cfg).unwrap();
-        let (n, allocs) = alloc_count::counted(|| {
+        let (n, allocs) = voxlet_support::counted(|| {
             let mut now = 0.0;
             let mut n = 0;
             for (i, block) in pcm.chunks(128).enumerate() {
@@ -1514,7 +1484,7 @@ fn receiver_plays_opus_with_high_correlation() {
             (ncc(&pcm[..n / 4], &out[lag..lag + n / 4]), lag)
         })
         .fold((-1.0, 0), |b, q| if q.0 > b.0 { q } else { b });
-    let (c, lag) = best_ncc(&pcm, &out, coarse.saturating_sub(32)..coarse + 33);
+    let Aligned { ncc: c, lag, .. } = align(&pcm, &out, coarse.saturating_sub(32)..coarse + 33);
     println!("opus via Receiver: ncc {c:.4} at lag {lag} (lookahead {la})");
     assert!(c > 0.94, "ncc {c}");
 }

@@ -17,6 +17,7 @@ use std::time::{Duration, Instant};
 use voxlet::codec::{f32_to_i16, i16_to_f32};
 use voxlet::rtp::RtpPacket;
 use voxlet::{CodecInfo, CodecKind, EncoderSettings, Sender, SenderConfig};
+use voxlet_support::signal::s16le_f32 as s16le;
 
 const SPEECH_48K: &[u8] = include_bytes!("fixtures/speech_48k.s16le");
 
@@ -27,12 +28,6 @@ fn have_ffmpeg() -> bool {
         .stderr(Stdio::null())
         .status()
         .is_ok_and(|s| s.success())
-}
-
-fn s16le(b: &[u8]) -> Vec<f32> {
-    b.chunks_exact(2)
-        .map(|c| i16_to_f32(i16::from_le_bytes([c[0], c[1]])))
-        .collect()
 }
 
 fn read_s16le(path: &Path) -> Vec<i16> {

@@ -20,18 +20,14 @@
 //! simulated minutes per direction (~15 s), same assertions.
 #![cfg(not(target_arch = "wasm32"))]
 
-#[path = "common/drifting_sender.rs"]
-mod drifting_sender;
-mod netsim;
-
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 use std::sync::atomic::{AtomicI64, Ordering};
 
-use drifting_sender::DriftingSender;
-use netsim::{Jitter, Link, Loss, NetSim};
 use voxlet::codec::Registry;
 use voxlet::{Receiver, ReceiverConfig};
+use voxlet_support::netsim::{Jitter, Link, Loss, NetSim};
+use voxlet_support::streams::drifting::DriftingSender;
 
 /// Live bytes of the whole process.
 static LIVE: AtomicI64 = AtomicI64::new(0);

@@ -13,21 +13,9 @@ use voxlet::stream::{
     AudioFormat, OverflowPolicy, StreamConfig, StreamError, StreamEvent, StreamPlayer,
 };
 use voxlet::{CodecInfo, CodecKind, Decoder, Encoder, EncoderSettings};
+use voxlet_support::rng::XorShift64 as Rng;
 
 const Q: usize = 128;
-
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-}
 
 fn sine(rate: u32, frames: usize, ch: usize, hz: f64, amp: f64) -> Vec<f32> {
     let mut v = Vec::with_capacity(frames * ch);
@@ -847,7 +835,7 @@ fn random_operations_keep_invariants() {
             match rng.below(10) {
                 0..=3 => {
                     let n = rng.below(2000);
-                    let bytes: Vec<u8> = (0..n).map(|_| rng.next() as u8).collect();
+                    let bytes: Vec<u8> = (0..n).map(|_| rng.next_u64() as u8).collect();
                     let _ = p.push(&bytes);
                 }
                 4 => {

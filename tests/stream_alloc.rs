@@ -4,15 +4,16 @@
 //! time (e.g. its "running for over 60 s" notice on a loaded machine).
 #![cfg(not(target_arch = "wasm32"))]
 
-#[path = "common/alloc_count.rs"]
-mod alloc_count;
-
 use voxlet::stream::{AudioFormat, StreamConfig, StreamEvent, StreamPlayer};
+use voxlet_support::{counted, CountingAlloc};
+
+#[global_allocator]
+static ALLOC: CountingAlloc = CountingAlloc;
 
 #[test]
 fn render_and_events_never_allocate() {
     // The counter sees allocations at all.
-    let (v, n) = alloc_count::counted(|| vec![1u8; 10]);
+    let (v, n) = counted(|| vec![1u8; 10]);
     assert_eq!((v.len(), n), (10, 1));
     let formats = [
         (
@@ -62,13 +63,13 @@ fn render_and_events_never_allocate() {
                 p.mark(round * 100 + id).unwrap();
             }
             if round == 3 {
-                let (_, n) = alloc_count::counted(|| p.clear());
+                let (_, n) = counted(|| p.clear());
                 total += n;
             }
             // Render well past the end: marks fire, the queue drains, the
             // player goes idle; plus an odd-sized call and a planar one.
             for i in 0..500 {
-                let (_, n) = alloc_count::counted(|| {
+                let (_, n) = counted(|| {
                     if i % 7 == 0 {
                         p.render_planar(&mut planar, i as f64);
                     } else if i % 11 == 0 {

@@ -15,22 +15,9 @@ use voxlet::wire::{
     base64, json, AsteriskAdapter, L16MetaAdapter, RawRtp, Reframer, TwilioAdapter, WireError,
 };
 use voxlet::{Decoder, RtpError};
+use voxlet_support::rng::XorShift64 as Rng;
 
 const SPEECH_8K: &[u8] = include_bytes!("fixtures/speech_8k.s16le");
-
-/// Deterministic xorshift for message sizes and data.
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-}
 
 fn speech_ulaw() -> Vec<u8> {
     SPEECH_8K
@@ -74,7 +61,7 @@ fn base64_rfc4648_vectors() {
 fn base64_round_trip_every_length_and_byte() {
     let mut rng = Rng(0x1234_5678);
     for len in 0..300 {
-        let data: Vec<u8> = (0..len).map(|i| (rng.next() as u8) ^ i as u8).collect();
+        let data: Vec<u8> = (0..len).map(|i| (rng.next_u64() as u8) ^ i as u8).collect();
         let enc = b64(&data);
         assert_eq!(enc.len(), base64::encoded_len(len));
         let mut out = Vec::new();
@@ -692,7 +679,7 @@ fn asterisk_unsupported_format_still_reports_media_start() {
 #[test]
 fn asterisk_media_is_reframed_whatever_the_message_sizes() {
     let mut rng = Rng(99);
-    let stream: Vec<u8> = (0..50_000).map(|_| rng.next() as u8).collect();
+    let stream: Vec<u8> = (0..50_000).map(|_| rng.next_u64() as u8).collect();
     for (format, frame) in [
         ("slin16", 640usize),
         ("ulaw", 160),
@@ -1036,7 +1023,7 @@ fn garbage_never_panics() {
     let alphabet = br#"{}[]":,0123456789.eE+-truefalsnl \/u"abcMEDIA_START:event"#;
     for i in 0..3000 {
         let len = rng.below(200);
-        let bytes: Vec<u8> = (0..len).map(|_| rng.next() as u8).collect();
+        let bytes: Vec<u8> = (0..len).map(|_| rng.next_u64() as u8).collect();
         let text: String = (0..len)
             .map(|_| alphabet[rng.below(alphabet.len())] as char)
             .collect();

@@ -2,7 +2,7 @@
 """PESQ benchmark of voxlet's receiver against real peers.
 
 Speech (espeak-ng, or the committed fixture when espeak-ng is missing) is
-encoded, sent through a simulated network trace (tests/netsim, via
+encoded, sent through a simulated network trace (support/src/netsim.rs, via
 `examples/impair.rs`), and the very same arrivals (packets and times,
 written by impair's `--arrivals`) are rendered by four receivers:
 voxlet's Receiver, libwebrtc's NetEq (bench/pesq/neteq_driver.cc, built

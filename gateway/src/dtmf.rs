@@ -77,7 +77,7 @@ impl DtmfInjector {
     /// packet per `ptime_ms`; `seed` picks the SSRC used if the browser
     /// never sent anything.
     pub fn new(pt: u8, clock: u32, ptime_ms: u16, seed: u64, now: Instant) -> DtmfInjector {
-        let mut rng = crate::impair::Rng::new(seed);
+        let mut rng = crate::impair::Rng::from_state(seed);
         DtmfInjector {
             pt,
             clock,

@@ -11,30 +11,9 @@ use bytes::Bytes;
 
 use crate::protocol::Impairment;
 
-/// SplitMix64: tiny, seedable, reproducible across platforms and versions.
-#[derive(Clone, Debug)]
-pub struct Rng(u64);
-
-impl Rng {
-    /// A generator from `seed`.
-    pub fn new(seed: u64) -> Rng {
-        Rng(seed)
-    }
-
-    /// Next 64 random bits.
-    pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform in `[0, 1)`.
-    pub fn unit(&mut self) -> f64 {
-        (self.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
-    }
-}
+/// SplitMix64, shared with voxlet's test support (seeded with
+/// [`Rng::from_state`]: the seed is the state).
+pub use voxlet_support::Rng;
 
 /// Most packets held back at once; beyond that new ones are dropped.
 pub const MAX_HELD: usize = 2048;
@@ -78,7 +57,7 @@ impl Impairer {
     /// A stage applying `cfg`; `default_seed` is used when `cfg.seed` is `None`.
     pub fn new(cfg: Impairment, default_seed: u64, ptime_ms: u32) -> Impairer {
         Impairer {
-            rng: Rng::new(cfg.seed.unwrap_or(default_seed)),
+            rng: Rng::from_state(cfg.seed.unwrap_or(default_seed)),
             cfg,
             ptime_ms: ptime_ms.max(1),
             held: BinaryHeap::new(),
@@ -96,7 +75,7 @@ impl Impairer {
     /// their release times.
     pub fn set(&mut self, cfg: Impairment) {
         if let Some(s) = cfg.seed {
-            self.rng = Rng::new(s);
+            self.rng = Rng::from_state(s);
         }
         self.cfg = cfg;
     }
@@ -106,19 +85,19 @@ impl Impairer {
         if !self.cfg.is_active() && self.held.is_empty() {
             return Verdict::Now(pkt);
         }
-        if self.cfg.loss_pct > 0.0 && self.rng.unit() * 100.0 < self.cfg.loss_pct {
+        if self.cfg.loss_pct > 0.0 && self.rng.uniform() * 100.0 < self.cfg.loss_pct {
             self.stats.lost += 1;
             return Verdict::Dropped;
         }
         let mut delay_ms = 0.0;
         if self.cfg.jitter_ms > 0 {
-            delay_ms = self.rng.unit() * (self.cfg.jitter_ms as f64 + 1.0);
+            delay_ms = self.rng.uniform() * (self.cfg.jitter_ms as f64 + 1.0);
             delay_ms = delay_ms.floor();
             if delay_ms >= 1.0 {
                 self.stats.delayed += 1;
             }
         }
-        if self.cfg.reorder_pct > 0.0 && self.rng.unit() * 100.0 < self.cfg.reorder_pct {
+        if self.cfg.reorder_pct > 0.0 && self.rng.uniform() * 100.0 < self.cfg.reorder_pct {
             delay_ms += self.cfg.jitter_ms as f64 + 1.5 * self.ptime_ms as f64;
             self.stats.reordered += 1;
         }

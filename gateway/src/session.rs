@@ -495,7 +495,7 @@ impl Session {
 
     /// Echo: loops packets back, restamped with an SSRC of our own if asked.
     fn attach_echo(&self, restamp: bool) -> Attached {
-        let ssrc = (crate::impair::Rng::new(self.app.seed ^ self.id).next_u64() as u32) | 1;
+        let ssrc = (crate::impair::Rng::from_state(self.app.seed ^ self.id).next_u64() as u32) | 1;
         Attached::new(PeerHandle::Echo {
             restamp: restamp.then_some(ssrc),
         })

@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 
 use voxlet::codec::parse_rtpmap;
 use voxlet::rtp::RtpPacket;
+use voxlet_support::signal::{rms, s16le_f32, snr_db};
 
 fn have_ffmpeg() -> bool {
     std::process::Command::new("ffmpeg")
@@ -99,18 +100,7 @@ async fn ffmpeg_rtp_into_udp_side_reaches_websocket() {
         pcm.extend_from_slice(&out[..n]);
     }
     let raw = std::fs::read(&input).unwrap();
-    let speech: Vec<f32> = raw
-        .chunks_exact(2)
-        .take(pcm.len())
-        .map(|c| i16::from_le_bytes([c[0], c[1]]) as f32 / 32768.0)
-        .collect();
-    let err: f64 = pcm
-        .iter()
-        .zip(&speech)
-        .map(|(a, b)| (*a as f64 - *b as f64).powi(2))
-        .sum();
-    let sig: f64 = speech.iter().map(|&v| (v as f64).powi(2)).sum();
-    let snr = 10.0 * (sig / err.max(1e-12)).log10();
+    let snr = snr_db(&s16le_f32(&raw), &pcm);
     eprintln!(
         "decoded: rms {:.3}, SNR vs the fixture {snr:.1} dB",
         rms(&pcm)

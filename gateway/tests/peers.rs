@@ -12,6 +12,7 @@ use serde_json::json;
 use tokio_tungstenite::tungstenite::Message;
 use voxlet::codec::parse_rtpmap;
 use voxlet::rtp::RtpPacket;
+use voxlet_support::signal::{rms, s16le_f32};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn echo_returns_packets_and_measures_latency() {
@@ -141,10 +142,7 @@ async fn announce_pcmu_real_time_and_decodes_to_the_speech() {
         pcm.extend_from_slice(&out[..n]);
     }
     let raw = std::fs::read(fixtures().join("speech_8k.s16le")).unwrap();
-    let speech: Vec<f32> = raw
-        .chunks_exact(2)
-        .map(|c| i16::from_le_bytes([c[0], c[1]]) as f32 / 32768.0)
-        .collect();
+    let speech = s16le_f32(&raw);
     let n = pcm.len().min(speech.len()) - 200;
     let (mut best, mut best_lag) = (f64::MAX, 0);
     for lag in 0..200 {

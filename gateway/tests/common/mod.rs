@@ -292,11 +292,3 @@ pub async fn recv_udp(s: &tokio::net::UdpSocket) -> (Vec<u8>, std::net::SocketAd
     b.truncate(n);
     (b, from)
 }
-
-/// RMS of `x`.
-pub fn rms(x: &[f32]) -> f32 {
-    if x.is_empty() {
-        return 0.0;
-    }
-    (x.iter().map(|v| v * v).sum::<f32>() / x.len() as f32).sqrt()
-}

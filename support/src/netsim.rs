@@ -1,6 +1,5 @@
 //! A seeded, deterministic network impairment simulator for the receiver
-//! tests, the soak and the PESQ benchmark (`examples/impair.rs` includes
-//! this file with `#[path]`).
+//! tests, the soaks, the benchmarks and the PESQ run (`examples/impair.rs`).
 //!
 //! A [`Link`] takes packets in the order the sender sends them, with the
 //! send time on the **sender's** clock, and decides each one's fate:
@@ -24,66 +23,28 @@
 //! Arrivals come out in arrival order ([`Link::pop_until`] for streaming,
 //! [`NetSim::run`] for a whole list). Everything derives from `seed`.
 
-#![allow(dead_code)]
-
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
 
-/// splitmix64: small, fast, good enough for simulation.
-#[derive(Clone, Debug)]
-pub struct Rng(u64);
-
-impl Rng {
-    pub fn new(seed: u64) -> Rng {
-        Rng(seed ^ 0x9E37_79B9_7F4A_7C15)
-    }
-
-    pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform in [0, 1).
-    pub fn uniform(&mut self) -> f64 {
-        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
-    }
-
-    pub fn chance(&mut self, p: f64) -> bool {
-        p > 0.0 && self.uniform() < p
-    }
-
-    /// Standard normal (Box–Muller).
-    pub fn normal(&mut self) -> f64 {
-        let u1 = self.uniform().max(1e-300);
-        let u2 = self.uniform();
-        (-2.0 * u1.ln()).sqrt() * (2.0 * std::f64::consts::PI * u2).cos()
-    }
-
-    /// Exponential with the given mean.
-    pub fn exp(&mut self, mean: f64) -> f64 {
-        -mean * (1.0 - self.uniform()).max(1e-300).ln()
-    }
-
-    pub fn range(&mut self, lo: f64, hi: f64) -> f64 {
-        lo + (hi - lo) * self.uniform()
-    }
-}
+use crate::rng::Rng;
 
 /// Packet loss model.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Loss {
+    /// Nothing lost.
     None,
     /// Each packet lost independently with this probability.
     Random(f64),
     /// Gilbert-Elliott: per packet, go good→bad with `p_gb`, bad→good with
     /// `p_bg`; lose with `loss_good` / `loss_bad` in each state.
     GilbertElliott {
+        /// Good → bad transition probability.
         p_gb: f64,
+        /// Bad → good transition probability.
         p_bg: f64,
+        /// Loss probability in the good state.
         loss_good: f64,
+        /// Loss probability in the bad state.
         loss_bad: f64,
     },
 }
@@ -106,17 +67,22 @@ impl Loss {
 /// Extra (queueing) delay per packet on top of the base delay.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Jitter {
+    /// No extra delay.
     None,
     /// `median · exp(σ·z)` with `z` an AR(1) standard normal process of
     /// lag-one correlation `correlation`: log-normal marginal, so the
     /// 95th percentile is `median · e^{1.645σ}`.
     LogNormal {
+        /// Median extra delay, ms.
         median_ms: f64,
+        /// Log-space standard deviation.
         sigma: f64,
+        /// Lag-one correlation of the underlying normal process.
         correlation: f64,
     },
     /// Uniform in `[0, max_ms)`, independent.
     Uniform {
+        /// Upper bound, ms.
         max_ms: f64,
     },
 }
@@ -146,13 +112,19 @@ pub struct Spikes {
 /// The impairment settings; `Default` is a clean 20 ms path.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct NetSim {
+    /// Seed of every random draw.
     pub seed: u64,
+    /// Fixed one-way delay, ms.
     pub base_delay_ms: f64,
+    /// Loss model.
     pub loss: Loss,
+    /// Queueing delay model.
     pub jitter: Jitter,
+    /// Path stalls, if any.
     pub spikes: Option<Spikes>,
     /// Probability a packet is held back by `reorder_ms` (uniform range).
     pub reorder: f64,
+    /// Range of the hold-back delay of a reordered packet, ms.
     pub reorder_ms: (f64, f64),
     /// Probability a packet is duplicated (the copy comes 0–20 ms later).
     pub duplicate: f64,
@@ -183,7 +155,9 @@ impl Default for NetSim {
 /// One packet as it arrives.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Arrival {
+    /// The packet.
     pub bytes: Vec<u8>,
+    /// Arrival time (receiver clock), ms.
     pub arrival_ms: f64,
     /// Index of the packet in send order.
     pub index: u64,
@@ -196,11 +170,14 @@ pub struct Arrival {
 /// What happened to one sent packet.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Fate {
+    /// Dropped.
     Lost,
     /// Arrives at `arrival_ms`; `jitter_ms` is its delay above the base
     /// delay (queueing, spikes and reordering included).
     Delivered {
+        /// Arrival time of the original (not the duplicate), ms.
         arrival_ms: f64,
+        /// Delay above the base delay, ms.
         jitter_ms: f64,
     },
 }
@@ -241,6 +218,7 @@ pub struct Link {
 }
 
 impl Link {
+    /// A path with these settings, nothing in flight.
     pub fn new(cfg: NetSim) -> Link {
         let mut rng = Rng::new(cfg.seed);
         let next_spike_ms = match cfg.spikes {

@@ -3,32 +3,23 @@
 //! the AudioWorklet; `bench_alloc`), so their figures are about the same
 //! packets: the speech fixtures looped into 20 ms RTP packets (Opus mono
 //! with in-band FEC), sent when their audio is complete, through the seeded
-//! network of `tests/netsim` with 40 ms (p95) jitter, 5 % bursty loss and
-//! 2 % reordering.
-//!
-//! Included with `#[path]` by a crate that also has `mod netsim;` at its
-//! root.
-
-#![allow(dead_code)] // each includer uses its own subset
+//! network of [`crate::netsim`] with 40 ms (p95) jitter, 5 % bursty loss
+//! and 2 % reordering.
 
 use crate::netsim::{Arrival, Jitter, Loss, NetSim};
-use voxlet::codec::{i16_to_f32, CodecInfo, CodecKind, EncoderSettings, Registry};
+use crate::signal::s16le_f32;
+use voxlet::codec::{CodecInfo, CodecKind, EncoderSettings, Registry};
 use voxlet::rtp::RtpHeader;
 
-pub static SPEECH_8K: &[u8] = include_bytes!("../fixtures/speech_8k.s16le");
-pub static SPEECH_16K: &[u8] = include_bytes!("../fixtures/speech_16k.s16le");
-pub static SPEECH_48K: &[u8] = include_bytes!("../fixtures/speech_48k.s16le");
+/// The 8 kHz speech fixture (s16le).
+pub static SPEECH_8K: &[u8] = include_bytes!("../../../tests/fixtures/speech_8k.s16le");
+/// The 16 kHz speech fixture (s16le).
+pub static SPEECH_16K: &[u8] = include_bytes!("../../../tests/fixtures/speech_16k.s16le");
+/// The 48 kHz speech fixture (s16le).
+pub static SPEECH_48K: &[u8] = include_bytes!("../../../tests/fixtures/speech_48k.s16le");
 
 /// Payload type of the scenario's packets.
 pub const PT: u8 = 96;
-
-/// Signed 16-bit little-endian samples as floats.
-pub fn pcm(bytes: &[u8]) -> Vec<f32> {
-    bytes
-        .chunks_exact(2)
-        .map(|b| i16_to_f32(i16::from_le_bytes([b[0], b[1]])))
-        .collect()
-}
 
 /// A codec as the benchmarks use it (G.711 and G.722 on their 8 kHz RTP
 /// clock, Opus mono), with its speech fixture (at the codec's sample rate)
@@ -94,14 +85,16 @@ pub fn network() -> NetSim {
 /// One codec's scenario, ready to play: the registry mapping [`PT`], and
 /// the arrivals sorted by time.
 pub struct Stream {
+    /// Maps [`PT`] to the codec.
     pub reg: Registry,
+    /// The packets as they arrive, sorted by time.
     pub arrivals: Vec<Arrival>,
 }
 
 /// `seconds` of `kind`'s speech through [`network`].
 pub fn impaired(kind: CodecKind, seconds: usize) -> Stream {
     let (info, speech, rtpmap) = codec(kind);
-    let (arrivals, _) = network().run(&packets(info, PT, &pcm(speech), seconds));
+    let (arrivals, _) = network().run(&packets(info, PT, &s16le_f32(speech), seconds));
     let mut reg = Registry::empty();
     reg.insert_rtpmap(PT, rtpmap).expect("rtpmap");
     Stream { reg, arrivals }

@@ -1,19 +1,25 @@
-//! A counting `#[global_allocator]` for the "allocates nothing" tests and
+//! A counting allocator for the "allocates nothing" tests and
 //! `examples/bench_alloc.rs`: [`counted`] runs a closure and returns how
 //! many allocations (alloc, alloc_zeroed, realloc) it made **on the calling
-//! thread**, so libtest's own threads never count. Include it once per
-//! binary (it installs the global allocator):
+//! thread**, so libtest's own threads never count.
+//!
+//! A library cannot install a global allocator for its users: each test
+//! binary installs [`CountingAlloc`] itself, once, at its root:
 //!
 //! ```ignore
-//! #[path = "common/alloc_count.rs"]
-//! mod alloc_count;
-//! let (value, allocations) = alloc_count::counted(|| work());
+//! #[global_allocator]
+//! static ALLOC: voxlet_support::CountingAlloc = voxlet_support::CountingAlloc;
+//! let (value, allocations) = voxlet_support::counted(|| work());
 //! ```
+//!
+//! Without it installed, [`counted`] always reports 0.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 
-struct Counting;
+/// The system allocator, counting allocations while [`counted`] runs.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct CountingAlloc;
 
 thread_local! {
     // Const-initialised: reading them never allocates.
@@ -31,7 +37,7 @@ fn note() {
 }
 
 // SAFETY: forwards every call to the system allocator; only counts.
-unsafe impl GlobalAlloc for Counting {
+unsafe impl GlobalAlloc for CountingAlloc {
     unsafe fn alloc(&self, l: Layout) -> *mut u8 {
         note();
         unsafe { System.alloc(l) }
@@ -49,10 +55,8 @@ unsafe impl GlobalAlloc for Counting {
     }
 }
 
-#[global_allocator]
-static GLOBAL: Counting = Counting;
-
-/// Runs `f`; returns its result and the allocations it made on this thread.
+/// Runs `f`; returns its result and the allocations it made on this thread
+/// (0 unless [`CountingAlloc`] is the global allocator).
 pub fn counted<R>(f: impl FnOnce() -> R) -> (R, u64) {
     let outer = ON.with(|on| on.replace(true));
     let before = COUNT.with(Cell::get);

@@ -4,16 +4,14 @@
 //! fast (+) or slow (−). Packets are streamed, never all in memory, so a
 //! day of audio costs nothing to hold. Timestamps start just below the
 //! 32-bit wrap and sequence numbers wrap every 21 minutes.
-//!
-//! Needs `mod netsim;` at the test crate's root.
-#![allow(dead_code)] // each test binary uses part of it
 
 use crate::netsim::{Fate, Link};
+use crate::signal::s16le_f32;
 use voxlet::codec::g711::PcmuEncoder;
 use voxlet::codec::Encoder;
 use voxlet::rtp::RtpHeader;
 
-static SPEECH_8K: &[u8] = include_bytes!("../fixtures/speech_8k.s16le");
+static SPEECH_8K: &[u8] = include_bytes!("../../../tests/fixtures/speech_8k.s16le");
 
 /// PCMU at 8 kHz, 20 ms packets, payload type 0.
 pub struct DriftingSender {
@@ -31,10 +29,7 @@ impl DriftingSender {
     /// A sender of `total_ms` of audio (by its own clock), `ppm` off.
     pub fn new(total_ms: f64, ppm: f64) -> DriftingSender {
         let mut enc = PcmuEncoder::new();
-        let speech: Vec<f32> = SPEECH_8K
-            .chunks_exact(2)
-            .map(|b| i16::from_le_bytes([b[0], b[1]]) as f32 / 32768.0)
-            .collect();
+        let speech = s16le_f32(SPEECH_8K);
         let payloads = speech
             .chunks_exact(160)
             .map(|f| {
