@@ -32,6 +32,28 @@ use wasm_bindgen::prelude::*;
 
 use crate::codec::{parse_rtpmap, CodecInfo, Decoder, Encoder, EncoderSettings, Registry};
 
+/// `statsNames()` and `statsPtr()`, alike for every class with a stats
+/// table (wasm-bindgen takes a class's methods from any number of `impl`
+/// blocks, so the shared ones are written once, here). Defined before the
+/// class modules: `macro_rules!` scope is textual.
+macro_rules! stats_methods {
+    ($class:ty, $table:expr) => {
+        #[wasm_bindgen]
+        impl $class {
+            /// The names of the statistics, in the order `writeStats` writes them.
+            #[wasm_bindgen(js_name = statsNames)]
+            pub fn stats_names() -> Vec<String> {
+                $crate::wasm::stats_names($table)
+            }
+
+            /// Address of the statistics buffer (`statsNames().length` Float64s).
+            #[wasm_bindgen(js_name = statsPtr)]
+            pub fn stats_ptr(&self) -> usize {
+                $crate::wasm::addr(&self.stats)
+            }
+        }
+    };
+}
 pub mod receiver;
 pub mod sender;
 pub mod stream;

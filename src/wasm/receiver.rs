@@ -10,8 +10,8 @@
 use wasm_bindgen::prelude::*;
 
 use super::{
-    addr, fill_stats, js_err, set_event, stats_names, EventKind, EventSlot, Options, PlanarOut,
-    Staging, StatsTable, DEFAULT_DTMF_PAYLOAD_TYPE, EVENT_SLOTS,
+    addr, fill_stats, js_err, set_event, EventKind, EventSlot, Options, PlanarOut, Staging,
+    StatsTable, DEFAULT_DTMF_PAYLOAD_TYPE, EVENT_SLOTS,
 };
 use crate::codec::CodecKind;
 use crate::receiver::{Receiver as CoreReceiver, ReceiverConfig, ReceiverEvent, ReceiverStats};
@@ -160,12 +160,6 @@ impl Receiver {
         })
     }
 
-    /// The names of the statistics, in the order `writeStats` writes them.
-    #[wasm_bindgen(js_name = statsNames)]
-    pub fn stats_names() -> Vec<String> {
-        stats_names(STATS)
-    }
-
     /// Address of a staging buffer for one packet of `len` bytes: copy the
     /// packet there, then call `push(len, arrivalMs)`.
     #[wasm_bindgen(js_name = inputPtr)]
@@ -256,15 +250,11 @@ impl Receiver {
         }
     }
 
-    /// Address of the statistics buffer (`statsNames().length` Float64s).
-    #[wasm_bindgen(js_name = statsPtr)]
-    pub fn stats_ptr(&self) -> usize {
-        addr(&self.stats)
-    }
-
     /// Refreshes the statistics buffer.
     #[wasm_bindgen(js_name = writeStats)]
     pub fn write_stats(&mut self) {
         fill_stats(STATS, &self.core.stats(), &mut self.stats);
     }
 }
+
+stats_methods!(Receiver, STATS);

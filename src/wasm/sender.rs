@@ -9,8 +9,7 @@
 use wasm_bindgen::prelude::*;
 
 use super::{
-    addr, fill_stats, js_err, static_payload_type, stats_names, Options, StatsTable,
-    DEFAULT_DTMF_PAYLOAD_TYPE,
+    addr, fill_stats, js_err, static_payload_type, Options, StatsTable, DEFAULT_DTMF_PAYLOAD_TYPE,
 };
 use crate::codec::{parse_rtpmap, CodecKind};
 use crate::sender::{Pacing, Sender as CoreSender, SenderConfig, SenderStats};
@@ -184,12 +183,6 @@ impl Sender {
         })
     }
 
-    /// The names of the statistics, in the order `writeStats` writes them.
-    #[wasm_bindgen(js_name = statsNames)]
-    pub fn stats_names() -> Vec<String> {
-        stats_names(STATS)
-    }
-
     /// Address of the planar input buffer for `frames` frames per channel
     /// (`inputChannels` runs of `frames` Float32 samples). Stable while
     /// `frames` does not grow.
@@ -299,12 +292,6 @@ impl Sender {
         self.core.latency_frames()
     }
 
-    /// Address of the statistics buffer (`statsNames().length` Float64s).
-    #[wasm_bindgen(js_name = statsPtr)]
-    pub fn stats_ptr(&self) -> usize {
-        addr(&self.stats)
-    }
-
     /// The codec's rtpmap value, as given (or the default).
     #[wasm_bindgen(getter)]
     pub fn codec(&self) -> String {
@@ -330,3 +317,5 @@ impl Sender {
         fill_stats(STATS, &view, &mut self.stats);
     }
 }
+
+stats_methods!(Sender, STATS);

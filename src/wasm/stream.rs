@@ -10,8 +10,8 @@
 use wasm_bindgen::prelude::*;
 
 use super::{
-    addr, fill_stats, js_err, set_event, stats_names, EventKind, EventSlot, Options, PlanarOut,
-    Staging, StatsTable, EVENT_SLOTS,
+    addr, fill_stats, js_err, set_event, EventKind, EventSlot, Options, PlanarOut, Staging,
+    StatsTable, EVENT_SLOTS,
 };
 use crate::stream::{
     AudioFormat, OverflowPolicy, StreamConfig, StreamEvent, StreamPlayer as CorePlayer, StreamStats,
@@ -161,12 +161,6 @@ impl StreamPlayer {
         })
     }
 
-    /// The names of the statistics, in the order `writeStats` writes them.
-    #[wasm_bindgen(js_name = statsNames)]
-    pub fn stats_names() -> Vec<String> {
-        stats_names(STATS)
-    }
-
     /// Address of a staging buffer for one chunk of `len` bytes.
     #[wasm_bindgen(js_name = inputPtr)]
     pub fn input_ptr(&mut self, len: usize) -> usize {
@@ -243,12 +237,6 @@ impl StreamPlayer {
         kind
     }
 
-    /// Address of the statistics buffer.
-    #[wasm_bindgen(js_name = statsPtr)]
-    pub fn stats_ptr(&self) -> usize {
-        addr(&self.stats)
-    }
-
     /// Refreshes the statistics buffer.
     #[wasm_bindgen(js_name = writeStats)]
     pub fn write_stats(&mut self) {
@@ -266,3 +254,5 @@ impl StreamPlayer {
         self.core.queued_ms()
     }
 }
+
+stats_methods!(StreamPlayer, STATS);
