@@ -518,6 +518,49 @@ fn delay_spike_backlog_is_dropped_not_played_late() {
     );
 }
 
+/// A spike whose backlog arrives while the timeline is inside a packet's
+/// slot: that packet plays from the timeline's position, its late part
+/// cut, as a fixed buffer would. Played whole, it added up to a packet of
+/// delay after each spike, which accelerate then took out of the speech.
+#[test]
+fn delay_spike_partly_late_packet_keeps_the_timeline() {
+    let packets = pcmu_stream(13.0, 20, 7);
+    let arrivals: Vec<(Vec<u8>, f64)> = packets
+        .iter()
+        .map(|(b, sent)| {
+            let stalled = (10_000.0..10_310.0).contains(sent);
+            (b.clone(), if stalled { 10_310.0 } else { *sent } + 20.0)
+        })
+        .collect();
+    let mut rx = receiver(pinned(8000, 60));
+    let mut buf = vec![0f32; 40];
+    let mut out = Vec::new();
+    let mut i = 0;
+    for step in 0..2600 {
+        let t = step as f64 * 5.0;
+        while i < arrivals.len() && arrivals[i].1 <= t {
+            let _ = rx.push(&arrivals[i].0, arrivals[i].1);
+            i += 1;
+        }
+        rx.render(&mut buf, t);
+        out.extend_from_slice(&buf);
+    }
+    let s = rx.stats();
+    assert!(s.packets_late >= 5, "{s:?}");
+    let plain = pcmu_decode(&packets);
+    let lag_at = |ms: usize| {
+        let (at, from) = (ms * 8, (ms - 1000) * 8);
+        let pos = find_exact(&plain[from..at], &out[at..at + 400]).expect("plays the stream");
+        ms as f64 - (from + pos) as f64 / 8.0
+    };
+    let (before, after) = (lag_at(9_800), lag_at(10_500));
+    assert!(
+        (after - before).abs() < 0.5,
+        "lag {before} ms before the spike, {after} ms after; {s:?}"
+    );
+    assert_eq!(s.removed_samples_for_acceleration, 0, "{s:?}");
+}
+
 /// Spikes that recur (300 ms, one per 5 s on average, over a 10 ms-jitter
 /// path) are not covered: the delay stays where the jitter puts it and
 /// each spike costs its own packets, as in a fixed buffer; covering them

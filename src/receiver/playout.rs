@@ -73,6 +73,10 @@ pub(super) struct Playout {
     pub offset: LevelFilter,
     /// Audio produced since the last offset measurement, ms.
     pub offset_dt_ms: f64,
+    /// A stall's backlog was dropped as late (a delay spike): the next
+    /// packet decoded, if partly behind the timeline, plays from the
+    /// timeline's position (see `Receiver::decode_front`).
+    pub trim_late: bool,
 }
 
 impl Playout {
@@ -98,6 +102,7 @@ impl Playout {
             quiet_run_ms: 0.0,
             offset: LevelFilter::new(300.0),
             offset_dt_ms: 0.0,
+            trim_late: false,
         }
     }
 
@@ -128,6 +133,7 @@ impl Playout {
         self.last_seq = None;
         self.decoded_end = i64::MIN;
         self.offset.reset();
+        self.trim_late = false;
         self.forget_comfort_noise();
         if why == Reset::NewSource {
             self.in_loss = false;

@@ -310,6 +310,7 @@ impl Receiver {
                     break;
                 }
                 self.discard_front(true);
+                self.playout.trim_late = true;
             }
         }
     }
@@ -550,7 +551,30 @@ impl Receiver {
         self.buffer.pop_front();
         match result {
             Ok(n) => {
-                let t_play = t_read + frames_to_ms(self.sync.unplayed(), rate);
+                // After a delay spike (its late backlog dropped), a packet
+                // partly behind the timeline plays from the timeline's
+                // position, its late part cut, as a fixed buffer would.
+                // Played whole, it added up to a packet of delay after
+                // every spike (10 ms on average for 20 ms packets), which
+                // accelerate then removed: 40 ms of time-stretching per
+                // 22 s on 300 ms spikes every 5 s. A packet partly late
+                // otherwise (a talkspurt's first one after a pause sent
+                // without DTX) still plays whole: its start is the onset.
+                let skip = if self.playout.trim_late && p.ts < self.playout.play_ts {
+                    let clock = u64::from(self.playout.clock.max(1));
+                    let late = (self.playout.play_ts - p.ts).unsigned_abs();
+                    (late.saturating_mul(u64::from(rate)) / clock) as usize
+                } else {
+                    0
+                };
+                self.playout.trim_late = false;
+                let skip = skip.min(n.saturating_sub(1));
+                if skip > 0 && n * codec_ch <= self.dec_buf.len() {
+                    self.dec_buf.copy_within(skip * codec_ch..n * codec_ch, 0);
+                }
+                let n = n - skip;
+                let t_play =
+                    t_read + frames_to_ms(self.sync.unplayed(), rate) - frames_to_ms(skip, rate);
                 let m = self.append_decoded(n, codec_ch);
                 self.sync.advance(m, tag::NORMAL);
                 let need = p.need_ms(self.delay.min_ms());
