@@ -13,21 +13,9 @@ bash scripts/setup.sh
 step() { printf '\n\033[1m[test] %s\033[0m\n' "$*"; }
 export PATH="$HOME/.cargo/bin:$PWD/node_modules/.bin:$PATH"
 
-step "rustfmt"
-cargo fmt --all -- --check
-
-step "clippy (native and wasm32)"
-cargo clippy --workspace --all-targets -- -D warnings
-cargo clippy --lib --target wasm32-unknown-unknown -- -D warnings
-
-step "rustdoc: no broken or private intra-doc links (native and wasm32)"
-export RUSTDOCFLAGS="-D rustdoc::broken_intra_doc_links -D rustdoc::private_intra_doc_links"
-cargo doc -q --no-deps --workspace
-cargo doc -q --no-deps -p voxlet --target wasm32-unknown-unknown
-unset RUSTDOCFLAGS
-
-step "native tests"
-cargo test --workspace
+# fmt, clippy (native and wasm32), rustdoc links, native tests: the
+# inner-loop script, so the two cannot drift apart.
+bash scripts/check.sh
 
 step "fuzzing: every cargo-fuzz target for 8 s from the committed corpus"
 bash scripts/fuzz.sh 8

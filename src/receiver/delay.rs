@@ -732,20 +732,18 @@ mod tests {
         assert!((266.0..=268.0).contains(&t), "{t}");
     }
 
-    #[test]
-    fn reordered_packets_are_waited_for() {
-        // 20 ms packets on a 10 ms-jitter path, every 20th held back 40 ms
-        // (5 % reordered). The 95th percentile alone would sit at their
-        // edge; the reorder optimizer waits for them.
+    /// A manager fed 3000 20 ms packets over a 10 ms-jitter path (xorshift
+    /// `seed`), every `every`-th held back `held_ms`, in arrival order.
+    fn held_back_stream(seed: u32, every: usize, held_ms: f64) -> DelayManager {
         let mut dm = DelayManager::new(0.0, 500.0, 0.0);
-        let mut rng = 7u32;
+        let mut rng = seed;
         let mut arrivals: Vec<(f64, f64)> = (0..3000)
             .map(|i| {
                 rng ^= rng << 13;
                 rng ^= rng >> 17;
                 rng ^= rng << 5;
                 let end = i as f64 * 20.0 + 20.0;
-                let held = if i % 20 == 0 { 45.0 } else { 0.0 };
+                let held = if i % every == 0 { held_ms } else { 0.0 };
                 (end + 10.0 * (rng as f64 / u32::MAX as f64) + held, end)
             })
             .collect();
@@ -753,6 +751,15 @@ mod tests {
         for (arrival, end) in arrivals {
             dm.update(arrival, end, 20.0);
         }
+        dm
+    }
+
+    #[test]
+    fn reordered_packets_are_waited_for() {
+        // 20 ms packets on a 10 ms-jitter path, every 20th held back 40 ms
+        // (5 % reordered). The 95th percentile alone would sit at their
+        // edge; the reorder optimizer waits for them.
+        let dm = held_back_stream(7, 20, 45.0);
         // Needs: ≤ 30 ms in order, 65–75 ms reordered.
         assert!(dm.quantile_ms() <= 66.0, "{}", dm.quantile_ms());
         assert!(
@@ -770,22 +777,7 @@ mod tests {
         // cost against ~86 for waiting. Counted from 0 (NetEq) the same
         // packets looked not worth it (0 + 60 < 86) and each one was
         // concealed and then played late.
-        let mut dm = DelayManager::new(0.0, 500.0, 0.0);
-        let mut rng = 11u32;
-        let mut arrivals: Vec<(f64, f64)> = (0..3000)
-            .map(|i| {
-                rng ^= rng << 13;
-                rng ^= rng >> 17;
-                rng ^= rng << 5;
-                let end = i as f64 * 20.0 + 20.0;
-                let held = if i % 33 == 0 { 60.0 } else { 0.0 };
-                (end + 10.0 * (rng as f64 / u32::MAX as f64) + held, end)
-            })
-            .collect();
-        arrivals.sort_by(|a, b| a.0.total_cmp(&b.0));
-        for (arrival, end) in arrivals {
-            dm.update(arrival, end, 20.0);
-        }
+        let dm = held_back_stream(11, 33, 60.0);
         assert!(dm.quantile_ms() <= 31.0, "{}", dm.quantile_ms());
         assert!(
             dm.unbounded_target_ms() >= 90.0,
