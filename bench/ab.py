@@ -32,7 +32,7 @@ alike, and the spread of the per-round ratios shows how much to trust it.
   round; what we did not use ourselves is the others' load, in cores.
   Rounds where it moved away from the run's median, or where we got less
   than 90 % of the wall time on a core, are flagged, and a warning is
-  printed when the load changed or a ratio's spread exceeds +-5 %.
+  printed when the load changed or a ratio's spread exceeds ±5 %.
 
     python3 bench/ab.py OUT_DIR [--rounds 10] [--slice 0.1] [--inner 5] [--cpu N] [--only CASE,...] > OUT_DIR/ab.json
 
@@ -242,11 +242,11 @@ def main():
         s.update(case=c, a=x, b=y, spread=(s["q3"] - s["q1"]) / 2 / s["median"])
         res.append(s)
         if s["spread"] > SPREAD_WARN:
-            warnings.append(f"{c} {x}/{y}: spread +-{s['spread']:.1%} (IQR) exceeds +-{SPREAD_WARN:.0%}")
+            warnings.append(f"{c} {x}/{y}: spread ±{s['spread']:.1%} (half the IQR) exceeds ±{SPREAD_WARN:.0%}")
 
     log(f"[ab] {'case':12} {'ratio':22} {'median':>7}  IQR         min-max")
     for s in res:
-        log(f"[ab] {s['case']:12} {s['a'] + '/' + s['b']:22} {s['median']:7.3f}  +-{s['spread'] * 100:4.1f} %    "
+        log(f"[ab] {s['case']:12} {s['a'] + '/' + s['b']:22} {s['median']:7.3f}  ±{s['spread'] * 100:4.1f} %    "
             f"{s['min']:.3f}-{s['max']:.3f}")
     for w in warnings:
         log(f"[ab] WARNING: {w}")

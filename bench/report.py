@@ -62,9 +62,9 @@ print(f"- `opus-decoder`: `decodeFrame()` per packet (its streaming API, returns
       f"it decoded {info['opus_decoder_check']['samples']} samples with "
       f"{info['opus_decoder_check']['errors']} errors.")
 print(f"- ffmpeg ({ff['version'].split(' Copyright')[0]}): `-f g722` raw demuxer → `s16le` for decode, "
-      f"`s16le` → `-c:a g722` for encode, {ff['decode_audio_s']:.0f} s of audio per run, one process per "
-      "round, user + system CPU time (`getrusage`); *codec only* subtracts a PCM pass-through of the same "
-      "audio (demux + mux) run right after it in the same round.\n")
+      f"`s16le` → `-c:a g722` for encode, {ff['decode_audio_s']:.0f} s of audio per run, user + system CPU "
+      "time (`getrusage`), the fastest of 3 runs per round; *codec only* subtracts the fastest of 3 PCM "
+      "pass-throughs of the same audio (demux + mux), each run right after a codec run.\n")
 
 print("## Receive path (jitter buffer + decode + resample to 48 kHz)\n")
 print(f"60 s of speech in 20 ms RTP packets through 40 ms (p95) jitter, 5 % bursty loss and 2 % "
