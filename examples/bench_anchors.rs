@@ -7,15 +7,23 @@
 //! 20 ms packets, or a 60 s impaired stream for the receive path); the
 //! native `main` times passes itself, the wasm build exports a [`Bench`]
 //! object whose methods each run one pass and JavaScript times them with
-//! `performance.now()`. Timing (both sides): 5 rounds of at least 0.2 s,
-//! the fastest round counts (the machine is shared).
+//! `performance.now()` / `process.cpuUsage()`.
+//!
+//! Timing is driven from outside, by `bench/ab.py`: `--serve` keeps this
+//! process alive and runs `CASE PASSES` commands read from stdin, one line
+//! each, answering `CPU_S WALL_S AUDIO_S`, so that the orchestrator can
+//! alternate short rounds of native, wasm (bench/anchors.mjs, the same
+//! protocol) and ffmpeg on the same inputs and report the median of
+//! per-round ratios (figures measured minutes apart drift apart on a shared
+//! machine; rounds measured back to back do not).
 //!
 //! The Opus packets are read from a file (`opus_script`: u16 LE length +
 //! packet, repeated) that the native run writes first, so native, wasm and
 //! `opus-decoder` decode byte-identical packets.
 //!
 //! ```text
-//! cargo run --release --example bench_anchors -- OUT_DIR   # writes OUT_DIR/opus_packets.bin, prints JSON
+//! cargo run --release --example bench_anchors -- OUT_DIR           # writes OUT_DIR/opus_packets.bin, rx_*.bin, rx_stats_native.json
+//! cargo run --release --example bench_anchors -- --serve OUT_DIR   # times passes on request (bench/ab.py)
 //! ```
 
 use voxlet::codec::{CodecInfo, CodecKind, Decoder, Encoder, EncoderSettings};
@@ -85,8 +93,10 @@ pub struct Bench {
     pcmu_enc: Box<dyn Encoder>,
     pcma_enc: Box<dyn Encoder>,
     g722_enc: Box<dyn Encoder>,
+    opus_enc: Box<dyn Encoder>,
     s8: Vec<f32>,
     s16: Vec<f32>,
+    s48: Vec<f32>,
     out: Vec<f32>,
     bytes: Vec<u8>,
     streams: Vec<Stream>,
@@ -117,8 +127,10 @@ impl Bench {
             pcmu_enc: enc(CodecKind::Pcmu),
             pcma_enc: enc(CodecKind::Pcma),
             g722_enc: enc(CodecKind::G722),
+            opus_enc: enc(CodecKind::Opus),
             s8: pcm(SPEECH_8K),
             s16: pcm(SPEECH_16K),
+            s48: pcm(SPEECH_48K),
             out: vec![0f32; 5760],
             bytes: vec![0u8; 4000],
             streams: [CodecKind::Pcmu, CodecKind::G722, CodecKind::Opus]
@@ -141,13 +153,16 @@ impl Bench {
                 (self.s8.len() / 160 * 160 * G711_REPS) as f64 / 8000.0
             }
             "g722_encode" => (self.s16.len() / 320 * 320) as f64 / 16000.0,
+            "opus_encode" => (self.s48.len() / 960 * 960) as f64 / 48000.0,
             c if c.starts_with("rx_") => STREAM_S as f64,
             _ => f64::NAN,
         }
     }
 
-    /// One pass of `case`: `opus_decode`, `{pcmu,pcma,g722}_{decode,encode}`
-    /// (20 ms packets), `rx_{pcmu,g722,opus}` (receive path, 60 s).
+    /// One pass of `case`: `opus_{decode,encode}`,
+    /// `{pcmu,pcma,g722}_{decode,encode}` (20 ms packets),
+    /// `rx_{pcmu,g722,opus}` (receive path, 60 s). Opus encode uses the
+    /// settings the packets were made with (32 kbit/s VOIP, complexity 9).
     pub fn run(&mut self, case: &str) {
         match case {
             "opus_decode" => {
@@ -178,6 +193,7 @@ impl Bench {
                 }
             }
             "g722_encode" => encode(&mut *self.g722_enc, &self.s16, 320, &mut self.bytes),
+            "opus_encode" => encode(&mut *self.opus_enc, &self.s48, 960, &mut self.bytes),
             "rx_pcmu" => drop(self.receive(0)),
             "rx_g722" => drop(self.receive(1)),
             "rx_opus" => drop(self.receive(2)),
@@ -231,25 +247,74 @@ fn encode(e: &mut dyn Encoder, pcm: &[f32], frame: usize, out: &mut [u8]) {
 /// rtpmap each is sent under (payload type 96).
 pub const RX_STREAMS: [&str; 3] = ["pcmu", "g722", "opus"];
 
-/// The cases, in report order.
-pub const CASES: [&str; 10] = [
-    "opus_decode",
-    "pcmu_decode",
-    "pcma_decode",
-    "g722_decode",
-    "pcmu_encode",
-    "pcma_encode",
-    "g722_encode",
-    "rx_pcmu",
-    "rx_g722",
-    "rx_opus",
-];
+/// CPU time of this process in seconds (`clock_gettime(CLOCK_PROCESS_CPUTIME_ID)`,
+/// ns resolution and exact for the running thread, unlike /proc/self/stat's
+/// ticks). CPU rather than wall time: on a shared machine the wall clock
+/// also counts the time other processes held the core.
+#[cfg(not(target_arch = "wasm32"))]
+fn cpu_s() -> f64 {
+    #[repr(C)]
+    struct Timespec {
+        sec: i64,
+        nsec: i64,
+    }
+    extern "C" {
+        fn clock_gettime(clock: i32, ts: *mut Timespec) -> i32;
+    }
+    const CLOCK_PROCESS_CPUTIME_ID: i32 = 2;
+    let mut ts = Timespec { sec: 0, nsec: 0 };
+    // SAFETY: a valid, writable timespec (64-bit Linux layout); libc is linked by std.
+    assert_eq!(
+        unsafe { clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &mut ts) },
+        0
+    );
+    ts.sec as f64 + ts.nsec as f64 * 1e-9
+}
+
+/// `--serve`: answers `CASE PASSES` lines on stdin with `CPU_S WALL_S AUDIO_S`
+/// for that many back-to-back passes (bench/ab.py drives it).
+#[cfg(not(target_arch = "wasm32"))]
+fn serve(dir: &str) {
+    use std::io::{BufRead, Write};
+    use std::time::Instant;
+    let script = std::fs::read(format!("{dir}/opus_packets.bin"))
+        .expect("read packets (run without --serve first)");
+    let mut b = Bench::new(&script);
+    let mut out = std::io::stdout().lock();
+    for line in std::io::stdin().lock().lines() {
+        let line = line.expect("stdin");
+        let mut w = line.split_whitespace();
+        let (Some(case), Some(n)) = (w.next(), w.next()) else {
+            continue;
+        };
+        let n: u32 = n.parse().expect("passes");
+        let (t0, c0) = (Instant::now(), cpu_s());
+        for _ in 0..n {
+            b.run(case);
+        }
+        let (c1, t1) = (cpu_s(), t0.elapsed().as_secs_f64());
+        writeln!(
+            out,
+            "{:.9} {:.9} {}",
+            c1 - c0,
+            t1,
+            b.audio_seconds(case) * n as f64
+        )
+        .expect("stdout");
+        out.flush().expect("stdout");
+    }
+    eprintln!("(sink {})", b.sink);
+}
 
 #[cfg(not(target_arch = "wasm32"))]
 fn main() {
-    use std::time::Instant;
-    let dir = std::env::args()
-        .nth(1)
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().map(String::as_str) == Some("--serve") {
+        return serve(args.get(1).map(String::as_str).unwrap_or("target/bench"));
+    }
+    let dir = args
+        .first()
+        .cloned()
         .unwrap_or_else(|| "target/bench".into());
     std::fs::create_dir_all(&dir).expect("out dir");
     let script = opus_script();
@@ -283,22 +348,6 @@ fn main() {
         format!("{{{}}}\n", stats.join(", ")),
     )
     .expect("write stats");
-    let mut fields = Vec::new();
-    for case in CASES {
-        b.run(case); // warm-up
-        let mut best = f64::MAX;
-        for _ in 0..5 {
-            let (t0, mut n) = (Instant::now(), 0u32);
-            while t0.elapsed().as_secs_f64() < 0.2 || n < 2 {
-                b.run(case);
-                n += 1;
-            }
-            best = best.min(t0.elapsed().as_secs_f64() / n as f64);
-        }
-        fields.push(format!("\"{case}\": {:.1}", b.audio_seconds(case) / best));
-    }
-    println!("{{{}}}", fields.join(", "));
-    eprintln!("(sink {})", b.sink);
 }
 
 #[cfg(target_arch = "wasm32")]

@@ -4,10 +4,12 @@
 # (bench/summary.py, between its bench:begin / bench:end markers):
 #   - Opus decode/encode in wasm (Node) vs native libopus on the same packets,
 #     and decode vs npm opus-decoder; G.711 vs npm alawmulaw; G.722 wasm vs
-#     native vs ffmpeg            (examples/bench_anchors.rs, bench/anchors.mjs,
-#                                  bench/ffmpeg_g722.py, scripts/bench-codecs.sh)
-#   - the receive path (jitter buffer + decode + resample to 48 kHz) as
-#     x-realtime, native and wasm (examples/bench_anchors.rs), and the same
+#     native vs ffmpeg; the receive path (jitter buffer + decode + resample
+#     to 48 kHz), native and wasm. All in alternating rounds driven by
+#     bench/ab.py (examples/bench_anchors.rs --serve, bench/anchors.mjs,
+#     bench/ffmpeg_g722.py): each ratio is the median of per-round ratios,
+#     with its spread, and a warning when the machine's load changed
+#   - all codecs native vs wasm (scripts/bench-codecs.sh's table); the same
 #     streams inside the player AudioWorklet in headless Chromium
 #     (bench/worklet.mjs: OfflineAudioContext vs a do-nothing worklet)
 #   - allocations per render quantum, native and wasm (examples/bench_alloc.rs)
@@ -17,12 +19,17 @@
 #     (bench/latency_quality.py, reusing bench/pesq and examples/impair.rs)
 #
 #   bash scripts/bench.sh            # ~5 min on 2 cores (after the first build)
+#   bash scripts/bench.sh ratios     # only the alternating-round codec ratios
+#                                    # (build, then bench/ab.py; no results.md)
+#   AB_ROUNDS=10 AB_SLICE=0.1 AB_CPU=1 bash scripts/bench.sh   # bench/ab.py's
+#                                    # rounds, CPU s per slice, taskset CPU
 #
 # Needs scripts/setup.sh (wasm32 target, wasm-bindgen, npm devDependencies
 # incl. opus-decoder, alawmulaw and playwright-core, Debian chromium), ffmpeg
 # and python3 (PESQ is pip-installed
-# into target/pyenv on first use). Run it on an otherwise idle machine: ratios
-# are measured minutes apart, so background load skews them.
+# into target/pyenv on first use). Background load is tolerated by the
+# codec ratios (alternating rounds, CPU time) and reported; the worklet,
+# allocation and quality figures are single measurements.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PWD/node_modules/.bin:$PATH"
@@ -54,12 +61,13 @@ for e in bench_anchors bench_alloc bench_codecs; do
   wasm-bindgen --target nodejs --out-dir "$O/wasm" "$T/wasm32-unknown-unknown/release/examples/$e.wasm"
 done
 
-step "codec anchors: native (writes the Opus packets every decoder gets)"
-"$T/release/examples/bench_anchors" "$O" > "$O/native.json"
-step "codec anchors: wasm in Node, opus-decoder, alawmulaw"
-node bench/anchors.mjs "$O/wasm" "$O/opus_packets.bin" tests/fixtures > "$O/js.json"
-step "codec anchors: ffmpeg G.722"
-python3 bench/ffmpeg_g722.py "$O" > "$O/ffmpeg.json"
+step "codec anchors: inputs (the Opus packets every decoder gets, the receive-path streams)"
+"$T/release/examples/bench_anchors" "$O"
+step "codec anchors: native, wasm in Node, opus-decoder, alawmulaw, ffmpeg in alternating rounds"
+AB_ARGS=(--rounds "${AB_ROUNDS:-10}" --slice "${AB_SLICE:-0.1}")
+[ -n "${AB_CPU:-}" ] && AB_ARGS+=(--cpu "$AB_CPU")
+python3 bench/ab.py "$O" "${AB_ARGS[@]}" > "$O/ab.json"
+[ "${1:-}" = ratios ] && { step "done: $O/ab.json"; exit 0; }
 
 step "receive path inside an AudioWorklet (headless Chromium)"
 bash scripts/build-wasm.sh >&2
