@@ -142,11 +142,14 @@ export function rms(x, from = 0, to = x.length) {
  * Windowed comparison of a capture at `outRate` with a reference at
  * `refRate` (an integer divisor): the capture is decimated (every phase
  * tried) and each 250 ms window of the reference with speech in it is
- * aligned on its own, following the lag from window to window (the jitter
- * buffer stretches time by whole pitch periods). Returns the median and
- * minimum per-window SNR, and the first window's lag (the delay).
+ * aligned on its own, following the lag from window to window within
+ * `slackMs` (the jitter buffer stretches time by whole pitch periods); a
+ * window that does not match there (below `lostDb`: the lag jumped, as
+ * after a stall) is searched for over the whole range. Returns the median
+ * and minimum per-window SNR, every window ({ atMs: its start in the
+ * reference, snr }) in time order, and the first window's lag (the delay).
  */
-export function windowedSnr(ref, refRate, out, outRate, { maxLagMs = 600, slackMs = 15 } = {}) {
+export function windowedSnr(ref, refRate, out, outRate, { maxLagMs = 600, slackMs = 15, lostDb = 10 } = {}) {
   const f = outRate / refRate;
   if (f !== Math.round(f)) throw new Error(`output rate ${outRate} is not a multiple of ${refRate}`);
   const win = Math.round(refRate * 0.25);
@@ -158,12 +161,8 @@ export function windowedSnr(ref, refRate, out, outRate, { maxLagMs = 600, slackM
   }
   const loud = rms(ref) * 0.3;
   const sl = Math.round((refRate * slackMs) / 1000);
-  const snrs = [];
-  let lag = null, first = null;
-  for (let w = 0; w + win <= ref.length; w += win) {
-    if (rms(ref, w, w + win) < loud) continue;
-    const lo = lag === null ? 0 : lag - sl;
-    const hi = lag === null ? Math.round((refRate * maxLagMs) / 1000) : lag + sl;
+  const full = Math.round((refRate * maxLagMs) / 1000);
+  const search = (w, lo, hi) => {
     let bw = -Infinity, bl = lo;
     for (const d of phases) {
       for (let l = lo; l <= hi; l++) {
@@ -171,10 +170,21 @@ export function windowedSnr(ref, refRate, out, outRate, { maxLagMs = 600, slackM
         if (s > bw) { bw = s; bl = l; }
       }
     }
+    return [bw, bl];
+  };
+  const windows = [];
+  let lag = null, first = null;
+  for (let w = 0; w + win <= ref.length; w += win) {
+    if (rms(ref, w, w + win) < loud) continue;
+    let [bw, bl] = lag === null ? search(w, 0, full) : search(w, lag - sl, lag + sl);
+    if (lag !== null && bw < lostDb) {
+      const [fw, fl] = search(w, 0, full);
+      if (fw > bw) [bw, bl] = [fw, fl];
+    }
     lag = bl;
     if (first === null) first = bl;
-    snrs.push(bw);
+    windows.push({ atMs: (w / refRate) * 1000, snr: bw });
   }
-  snrs.sort((a, b) => a - b);
-  return { lag: first, median: snrs[snrs.length >> 1], min: snrs[0], windows: snrs.length };
+  const snrs = windows.map((x) => x.snr).sort((a, b) => a - b);
+  return { lag: first, median: snrs[snrs.length >> 1], min: snrs[0], windows: snrs.length, all: windows };
 }

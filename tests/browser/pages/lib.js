@@ -122,8 +122,15 @@ export async function playFixtureOffline({ name, rate, channels = 1, payloadType
  * A real-time AudioContext plays packets paced by timers: `schedule` is a
  * list of { atMs, bytes } relative to the start. Returns the recorded
  * output, the stats and events seen.
+ *
+ * Packets are delivered on the wall clock, as a network delivers them; the
+ * recording ends when the *audio* clock has run `seconds` (a loaded
+ * machine's audio clock can run at 0.7× the wall clock, so a wall-clock
+ * end would cut the stream short). `stallAtMs` / `stallMs`: the main
+ * thread is blocked (busy) for `stallMs` at that point of the schedule, as
+ * a busy page or machine does; packets due meanwhile arrive in a burst.
  */
-export async function playRealtime({ packets, payloadTypes = {}, rate, seconds, jitter }) {
+export async function playRealtime({ packets, payloadTypes = {}, rate, seconds, jitter, stallAtMs = -1, stallMs = 0 }) {
   const ctx = new AudioContext(rate ? { sampleRate: rate } : {});
   await ctx.resume();
   const vox = await register(ctx);
@@ -132,23 +139,33 @@ export async function playRealtime({ packets, payloadTypes = {}, rate, seconds, 
   player.connect(rec);
   await player.ready;
   const events = [];
-  for (const t of ['dtmf', 'underrun', 'error']) player.addEventListener(t, (e) => events.push({ type: t, ...e.detail }));
+  for (const t of ['dtmf', 'underrun', 'error', 'warn']) player.addEventListener(t, (e) => events.push({ type: t, ...e.detail }));
   const statsLog = [];
   player.addEventListener('stats', (e) => statsLog.push(e.detail));
   const start = performance.now();
+  const audioStart = ctx.currentTime;
   let i = 0;
+  let stalled = stallAtMs < 0;
   const list = packets.slice().sort((a, b) => a.atMs - b.atMs);
   await new Promise((done) => {
     const pump = () => {
-      const el = performance.now() - start;
+      let el = performance.now() - start;
+      if (!stalled && el >= stallAtMs) {
+        stalled = true;
+        while (performance.now() - start < el + stallMs) { /* busy: the main thread is stalled */ }
+        el = performance.now() - start;
+      }
       while (i < list.length && list[i].atMs <= el) player.push(list[i++].bytes);
       if (i < list.length) setTimeout(pump, Math.max(0, Math.min(5, list[i].atMs - el)));
       else done();
     };
     pump();
   });
-  const left = seconds * 1000 - (performance.now() - start);
-  if (left > 0) await sleep(left);
+  // Until the audio clock has run `seconds` (at most 4× that of wall time).
+  const wallEnd = start + 4000 * seconds;
+  while (ctx.currentTime - audioStart < seconds && performance.now() < wallEnd) await sleep(20);
+  const audioSeconds = ctx.currentTime - audioStart;
+  const wallSeconds = (performance.now() - start) / 1000;
   const r = await rec.stop();
   await player.sync();
   const stats = player.stats;
@@ -160,6 +177,7 @@ export async function playRealtime({ packets, payloadTypes = {}, rate, seconds, 
     stats,
     statsCount: statsLog.length,
     events,
+    clockRatio: audioSeconds / wallSeconds,
     output: b64(r.data),
   };
 }
@@ -255,14 +273,16 @@ export async function impairedTone(args) {
   const vox = await register(ctx);
   const { schedule, dropped, garbage, packets } = await toneSchedule({ ...args, vox });
   await ctx.close();
-  const res = await playRealtime({ packets: schedule, payloadTypes: args.payloadTypes || {}, seconds: args.seconds + 0.6 });
+  const res = await playRealtime({
+    packets: schedule, payloadTypes: args.payloadTypes || {}, seconds: args.seconds + 0.6, stallAtMs: args.stallAtMs, stallMs: args.stallMs,
+  });
   return { ...res, dropped, garbage, packets };
 }
 
 /** Fixture played in real time, clean. */
-export async function realtimeFixture({ name, payloadTypes = {}, seconds, rate = 48000 }) {
+export async function realtimeFixture({ name, payloadTypes = {}, seconds, rate = 48000, stallAtMs, stallMs }) {
   const { schedule } = await fixtureSchedule({ name });
-  return playRealtime({ packets: schedule, payloadTypes, seconds, rate });
+  return playRealtime({ packets: schedule, payloadTypes, seconds, rate, stallAtMs, stallMs });
 }
 
 /**
@@ -492,4 +512,33 @@ export async function micOptions({ options = {}, ms = 700 }) {
   mic.close();
   await ctx.close();
   return res;
+}
+
+/**
+ * A playing real-time player closed while packets keep coming (as a
+ * WebSocket's last messages do): packets pushed just before close(), in
+ * the same task and after it. Returns what push() returned after close
+ * and every 'warn' / 'error' event seen until 300 ms later.
+ */
+export async function pushAroundClose() {
+  const ctx = new AudioContext({ sampleRate: 48000 });
+  await ctx.resume();
+  const vox = await register(ctx);
+  const player = vox.createPlayer();
+  player.connect(ctx.destination);
+  await player.ready;
+  const events = [];
+  for (const t of ['warn', 'error']) player.addEventListener(t, (e) => events.push({ type: t, ...e.detail }));
+  const payload = new Uint8Array(160).fill(0xff);
+  let seq = 0;
+  const next = () => rtp(0, seq, seq++ * 160, 0x1234, payload);
+  for (let k = 0; k < 10; k++) { player.push(next()); await sleep(20); }
+  player.push(next());
+  player.close();
+  const after = [player.push(next())];
+  await sleep(50);
+  after.push(player.push(next()));
+  await sleep(250);
+  await ctx.close();
+  return { transport: player.transport, after, events };
 }
