@@ -90,6 +90,18 @@ export async function recorder(ctx, seconds) {
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 /**
+ * Waits until `ctx`'s audio clock has run `seconds` more (at most 4× that
+ * of wall time): on a loaded machine the audio clock can run at 0.7× the
+ * wall clock, and a test that waits on the wall clock then records less
+ * audio than it expects.
+ */
+async function audioSleep(ctx, seconds) {
+  const from = ctx.currentTime;
+  const wallEnd = performance.now() + 4000 * seconds;
+  while (ctx.currentTime - from < seconds && performance.now() < wallEnd) await sleep(20);
+}
+
+/**
  * Fixture RTP stream → player in an OfflineAudioContext at `rate`, each
  * packet handed to the jitter buffer at its capture time (+ leadMs).
  */
@@ -161,9 +173,7 @@ export async function playRealtime({ packets, payloadTypes = {}, rate, seconds, 
     };
     pump();
   });
-  // Until the audio clock has run `seconds` (at most 4× that of wall time).
-  const wallEnd = start + 4000 * seconds;
-  while (ctx.currentTime - audioStart < seconds && performance.now() < wallEnd) await sleep(20);
+  await audioSleep(ctx, seconds - (ctx.currentTime - audioStart));
   const audioSeconds = ctx.currentTime - audioStart;
   const wallSeconds = (performance.now() - start) / 1000;
   const r = await rec.stop();
@@ -312,7 +322,7 @@ export async function micLoopback({ codecs, seconds = 4, rate = 44100, jitter })
     await Promise.all([mic.ready, player.ready]);
     legs.push({ c, mic, player, rec, get packets() { return packets; }, get bytes() { return bytes; } });
   }
-  await sleep(seconds * 1000);
+  await audioSleep(ctx, seconds);
   const input = await inRec.stop();
   const out = [];
   for (const l of legs) {
@@ -405,7 +415,7 @@ export async function dataChannelLoop({ seconds = 2 }) {
   osc.start();
   const linkA = await connectDataChannel(dcA, { mic });
   const linkB = await connectDataChannel(chB, { player });
-  await sleep(seconds * 1000);
+  await audioSleep(ctx, seconds);
   const r = await rec.stop();
   await player.sync();
   const res = {
@@ -507,7 +517,7 @@ export async function micOptions({ options = {}, ms = 700 }) {
   osc.connect(mic);
   osc.start();
   await mic.ready;
-  await sleep(ms);
+  await audioSleep(ctx, ms / 1000);
   const res = { refused, kinds, payloadType: mic.payloadType, codec: mic.codec, stats: mic.stats };
   mic.close();
   await ctx.close();
