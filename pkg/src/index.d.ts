@@ -77,6 +77,52 @@ export interface PlayerOptions {
   statsIntervalMs?: number;
   /** SharedArrayBuffer ring size in bytes (default 256 KiB). */
   ringBytes?: number;
+  /**
+   * Connect the player yourself (left out), to the context's destination
+   * ('speakers'), or through the echo-cancelled route ('aec': a local
+   * WebRTC loopback into an <audio> element, so the browser's echo
+   * canceller sees the audio; see AecOutput).
+   */
+  output?: 'aec' | 'speakers';
+  /** Output device of the 'aec' route (HTMLMediaElement.setSinkId). */
+  sinkId?: string;
+}
+
+/** AecOutput.create() / Voxlet.aecOutput() options. */
+export interface AecOutputOptions {
+  /** Output device (HTMLMediaElement.setSinkId, where the engine has it). */
+  sinkId?: string;
+  /** The <audio> element to play into (default: a new, detached one). */
+  element?: HTMLAudioElement;
+  /** Opus bitrate on the loopback, bit/s (default 128000). */
+  bitrate?: number;
+  /** Channels sent over the loopback, 1 or 2 (default 2). */
+  channels?: 1 | 2;
+}
+
+/**
+ * The echo-cancelled output route: audio connected to `input` goes through
+ * a local RTCPeerConnection loopback into an <audio> element, which the
+ * browser's echo canceller takes as far-end audio (Chrome does not cancel
+ * audio played through Web Audio). Adds the loopback's Opus coding and
+ * jitter buffer to the latency; see pkg/README.md.
+ */
+export class AecOutput {
+  static create(context: BaseAudioContext, options?: AecOutputOptions): Promise<AecOutput>;
+  readonly context: BaseAudioContext;
+  /** The node to connect audio into. */
+  readonly input: MediaStreamAudioDestinationNode;
+  /** The <audio> element that plays the route. */
+  readonly element: HTMLAudioElement;
+  /** The loopback's received stream (what the element plays). */
+  readonly stream: MediaStream;
+  readonly closed: boolean;
+  /** Chooses the output device; rejects NotSupportedError where the engine lacks setSinkId. */
+  setSinkId(id: string): Promise<void>;
+  /** The loopback receiver's 'inbound-rtp' statistics, or null before any. */
+  stats(): Promise<RTCInboundRtpStreamStats | null>;
+  /** Stops the element and both peers. */
+  close(): void;
 }
 
 /** The packet handler of a MicNode (option and property `onpacket`). */
@@ -171,6 +217,8 @@ export class Voxlet {
   /** 'sab' when packets go through SharedArrayBuffer rings, else 'port'. */
   readonly transport: 'sab' | 'port';
   createPlayer(options?: PlayerOptions): PlayerNode;
+  /** The context's echo-cancelled output route (one per context, made on first use). */
+  aecOutput(options?: AecOutputOptions): Promise<AecOutput>;
   createMic(options?: MicOptions): MicNode;
   /** getUserMedia (voice processing on by default) connected into a new MicNode. */
   openMic(options?: MicOptions, constraints?: MediaTrackConstraints): Promise<{
@@ -192,6 +240,14 @@ export class PlayerNode extends AudioWorkletNode {
   dropped: number;
   /** Resolves once the processor runs (rejects if it failed to start, AbortError if closed first). */
   readonly ready: Promise<PlayerNode>;
+  /** The AecOutput this player plays through (option output: 'aec'), else null. */
+  readonly output: AecOutput | null;
+  /**
+   * The route in use once connected: 'aec', 'speakers' (also when 'aec'
+   * could not be set up: a 'warn' event says why), or null (no `output`
+   * option: connect it yourself).
+   */
+  readonly outputReady: Promise<'aec' | 'speakers' | null>;
   /** close() was called. */
   readonly closed: boolean;
   /**

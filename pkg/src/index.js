@@ -15,8 +15,9 @@
 import { Ring, PLAYER_TAG, MIC_TAG } from './worklet/ring.js';
 import { createWire, FORMATS } from './wire.js';
 import { connectWebSocket, connectDataChannel, connectCallback, Link } from './transports.js';
+import { AecOutput } from './aec.js';
 
-export { Ring, PLAYER_TAG, MIC_TAG, createWire, FORMATS, connectWebSocket, connectDataChannel, connectCallback, Link };
+export { Ring, PLAYER_TAG, MIC_TAG, createWire, FORMATS, connectWebSocket, connectDataChannel, connectCallback, Link, AecOutput };
 
 const DEFAULT_WORKLET_URL = new URL('../worklet/voxlet-worklet.js', import.meta.url);
 const DEFAULT_WASM_URL = new URL('../wasm/voxlet_bg.wasm', import.meta.url);
@@ -92,6 +93,21 @@ export class Voxlet {
   /** A receiving node (PlayerNode). */
   createPlayer(options = {}) {
     return new PlayerNode(this, options);
+  }
+
+  /**
+   * The context's echo-cancelled output route (one per context, made on
+   * first use; see AecOutput). `options` apply when it is made; a
+   * `sinkId` given later moves it to that device.
+   */
+  aecOutput(options = {}) {
+    if (!this._aec) {
+      this._aec = AecOutput.create(this.context, options);
+      this._aec.catch(() => { this._aec = null; });
+    } else if (options.sinkId !== undefined) {
+      return this._aec.then(async (o) => { await o.setSinkId(options.sinkId); return o; });
+    }
+    return this._aec;
   }
 
   /** A sending node (MicNode); connect a MediaStreamAudioSourceNode to it. */
@@ -172,6 +188,9 @@ function closedError(node) {
  */
 export class PlayerNode extends AudioWorkletNode {
   constructor(vox, options = {}) {
+    if (options.output != null && options.output !== 'aec' && options.output !== 'speakers') {
+      throw new TypeError(`voxlet: output is 'aec' or 'speakers', not ${JSON.stringify(options.output)}`);
+    }
     const channels = options.channels === 2 ? 2 : 1;
     const ring = vox.sharedRings ? Ring.create(options.ringBytes ?? 1 << 18) : null;
     super(vox.context, 'voxlet-player', {
@@ -203,6 +222,37 @@ export class PlayerNode extends AudioWorkletNode {
     this.ready = readyPromise(this);
     this.ready.catch(() => {});
     this.port.onmessage = (e) => this._onMessage(e.data);
+    /** The AecOutput this player plays through (output 'aec'), else null. */
+    this.output = null;
+    /** Resolves with the route in use: 'aec', 'speakers', or null (connect it yourself). */
+    this.outputReady = this._route(options.output, options.sinkId);
+  }
+
+  /**
+   * Connects the player for `options.output`: 'speakers' to the context's
+   * destination, 'aec' through the context's echo-cancelled route; where
+   * that cannot be set up (no RTCPeerConnection, a refused device), a
+   * 'warn' event says why and the player plays to the destination, so the
+   * audio goes on.
+   */
+  async _route(output, sinkId) {
+    if (output === undefined || output === null) return null;
+    if (output === 'speakers') {
+      this.connect(this.context.destination);
+      return 'speakers';
+    }
+    try {
+      const route = await this.vox.aecOutput(sinkId === undefined ? {} : { sinkId });
+      if (this.closed) return null;
+      this.connect(route.input);
+      this.output = route;
+      return 'aec';
+    } catch (e) {
+      if (this.closed) return null;
+      emit(this, 'warn', { message: `output 'aec' unavailable, playing to the destination: ${e.message || e}` });
+      this.connect(this.context.destination);
+      return 'speakers';
+    }
   }
 
   _onMessage(m) {

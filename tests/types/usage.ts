@@ -3,8 +3,8 @@
 // wasm classes' option objects through the Node entry. Not run; compiled.
 import {
   register, compileWasm, canUseSharedRings, connectWebSocket, connectDataChannel, connectCallback,
-  createWire, FORMATS, Ring, PLAYER_TAG, MIC_TAG,
-  type PlayerOptions, type MicOptions, type JitterOptions, type StreamOptions, type RegisterOptions,
+  createWire, FORMATS, Ring, PLAYER_TAG, MIC_TAG, AecOutput,
+  type AecOutputOptions, type PlayerOptions, type MicOptions, type JitterOptions, type StreamOptions, type RegisterOptions,
   type DtmfDetail, type MarkDetail, type PlayerNode, type MicNode, type Link, type WireFormat,
 } from '../../pkg/src/index.js';
 import {
@@ -54,6 +54,21 @@ export async function browser(ctx: AudioContext, ws: WebSocket, dc: RTCDataChann
   const closed: boolean = player.closed;
   player.close();
   void pushed; void played; void closed; void player.stats; void player.dropped; void player.streamFormat; void player.mode;
+
+  const aopts: AecOutputOptions = { sinkId: 'default', element: new Audio(), bitrate: 64000, channels: 1 };
+  const route: AecOutput = await AecOutput.create(ctx, aopts);
+  const shared: AecOutput = await vox.aecOutput({ sinkId: '' });
+  const echoFree = vox.createPlayer({ output: 'aec', sinkId: 'default' });
+  const used: 'aec' | 'speakers' | null = await echoFree.outputReady;
+  const via: AecOutput | null = echoFree.output;
+  const inbound: RTCInboundRtpStreamStats | null = await route.stats();
+  await route.setSinkId('default');
+  const el: HTMLAudioElement = route.element;
+  const input: MediaStreamAudioDestinationNode = shared.input;
+  const out: MediaStream = route.stream;
+  route.close();
+  vox.createPlayer({ output: 'speakers' });
+  void used; void via; void inbound; void el; void input; void out; void route.closed;
 
   const onpacket = (bytes: Uint8Array, kind: 'rtp' | 'rtcp'): void => { void bytes; void kind; };
   const mopts: MicOptions = {

@@ -131,6 +131,32 @@ export async function playFixtureOffline({ name, rate, channels = 1, payloadType
 }
 
 /**
+ * Pushes `packets` ({ atMs, bytes }, relative to now) into `player` on the
+ * wall clock, paced by timers as a network delivers them; with `stallAtMs`
+ * the main thread is blocked (busy) for `stallMs` at that point.
+ */
+function deliver(player, packets, { stallAtMs = -1, stallMs = 0 } = {}) {
+  const start = performance.now();
+  let i = 0;
+  let stalled = stallAtMs < 0;
+  const list = packets.slice().sort((a, b) => a.atMs - b.atMs);
+  return new Promise((done) => {
+    const pump = () => {
+      let el = performance.now() - start;
+      if (!stalled && el >= stallAtMs) {
+        stalled = true;
+        while (performance.now() - start < el + stallMs) { /* busy: the main thread is stalled */ }
+        el = performance.now() - start;
+      }
+      while (i < list.length && list[i].atMs <= el) player.push(list[i++].bytes);
+      if (i < list.length) setTimeout(pump, Math.max(0, Math.min(5, list[i].atMs - el)));
+      else done();
+    };
+    pump();
+  });
+}
+
+/**
  * A real-time AudioContext plays packets paced by timers: `schedule` is a
  * list of { atMs, bytes } relative to the start. Returns the recorded
  * output, the stats and events seen.
@@ -156,23 +182,7 @@ export async function playRealtime({ packets, payloadTypes = {}, rate, seconds, 
   player.addEventListener('stats', (e) => statsLog.push(e.detail));
   const start = performance.now();
   const audioStart = ctx.currentTime;
-  let i = 0;
-  let stalled = stallAtMs < 0;
-  const list = packets.slice().sort((a, b) => a.atMs - b.atMs);
-  await new Promise((done) => {
-    const pump = () => {
-      let el = performance.now() - start;
-      if (!stalled && el >= stallAtMs) {
-        stalled = true;
-        while (performance.now() - start < el + stallMs) { /* busy: the main thread is stalled */ }
-        el = performance.now() - start;
-      }
-      while (i < list.length && list[i].atMs <= el) player.push(list[i++].bytes);
-      if (i < list.length) setTimeout(pump, Math.max(0, Math.min(5, list[i].atMs - el)));
-      else done();
-    };
-    pump();
-  });
+  await deliver(player, packets, { stallAtMs, stallMs });
   await audioSleep(ctx, seconds - (ctx.currentTime - audioStart));
   const audioSeconds = ctx.currentTime - audioStart;
   const wallSeconds = (performance.now() - start) / 1000;
@@ -551,4 +561,47 @@ export async function pushAroundClose() {
   await sleep(250);
   await ctx.close();
   return { transport: player.transport, after, events };
+}
+
+/**
+ * The pcmu fixture played in real time by a player with output 'aec',
+ * recorded twice on the context's clock: straight from the player, and
+ * from the echo-cancelled route's received stream (what its <audio>
+ * element plays). Returns both recordings (with their first frames, to
+ * align them), the loopback's inbound-rtp statistics and the route used.
+ */
+export async function aecRoute({ seconds = 5 } = {}) {
+  const ctx = new AudioContext({ sampleRate: 48000 });
+  await ctx.resume();
+  const vox = await register(ctx);
+  const player = vox.createPlayer({ output: 'aec' });
+  const warns = [];
+  player.addEventListener('warn', (e) => warns.push(e.detail.message));
+  const route = await player.outputReady;
+  const direct = await recorder(ctx, seconds + 1);
+  player.connect(direct);
+  const looped = await recorder(ctx, seconds + 1);
+  if (player.output) ctx.createMediaStreamSource(player.output.stream).connect(looped);
+  await player.ready;
+  const { schedule } = await fixtureSchedule({ name: 'pcmu' });
+  const audioStart = ctx.currentTime;
+  await deliver(player, schedule);
+  await audioSleep(ctx, seconds - (ctx.currentTime - audioStart));
+  const d = await direct.stop();
+  const l = await looped.stop();
+  const inbound = player.output ? await player.output.stats() : null;
+  const element = player.output ? { paused: player.output.element.paused, sinkId: player.output.element.sinkId ?? null, setSinkId: typeof player.output.element.setSinkId === 'function' } : null;
+  player.close();
+  player.output?.close();
+  await ctx.close();
+  return {
+    route, warns, element, rate: ctx.sampleRate,
+    inbound: inbound && {
+      packetsReceived: inbound.packetsReceived, totalSamplesReceived: inbound.totalSamplesReceived,
+      jitterBufferDelay: inbound.jitterBufferDelay, jitterBufferEmittedCount: inbound.jitterBufferEmittedCount,
+      concealedSamples: inbound.concealedSamples, codec: inbound.codecId,
+    },
+    direct: { start: d.start, data: b64(d.data) },
+    looped: { start: l.start, data: b64(l.data) },
+  };
 }
