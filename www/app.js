@@ -121,6 +121,7 @@ function fillForm(cfg) {
     if (tr && r.value === tr) r.checked = true;
   }
   if (params.get('processing') === 'off') $('processing').checked = false;
+  if (params.get('headphones') === 'on') $('headphones').checked = true;
   if (params.get('room')) $('room').value = params.get('room');
   $('token-field').hidden = !cfg.token_required;
   onPeerChange();
@@ -309,6 +310,7 @@ async function startCall() {
     room: peerOpt && peerOpt.dataset.kind === 'room' ? $('room').value.trim() || 'lobby' : undefined,
     token: app.config.token_required ? $('token').value : undefined,
     processing: $('processing').checked,
+    headphones: $('headphones').checked,
     impairment: impairment(),
   });
   app.call = call;

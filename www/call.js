@@ -92,6 +92,8 @@ export class Call extends EventTarget {
    * @param {string} o.peer  @param {string} o.codec  id from CODECS (offered first)
    * @param {number} o.ptime  @param {'ws'|'datachannel'} o.transport
    * @param {string} [o.room]  @param {string} [o.token]  @param {boolean} [o.processing]
+   * @param {boolean} [o.headphones]  play straight to the destination; else
+   *   through the echo-cancelled route (output 'aec'), as speakers need
    * @param {{loss_pct:number,jitter_ms:number,reorder_pct:number}} [o.impairment]
    */
   constructor(o) {
@@ -188,9 +190,10 @@ export class Call extends EventTarget {
       // 4. Audio nodes for the answered codec.
       const payloadTypes = { [a.codec.pt]: a.codec.rtpmap };
       if (a.telephone_event) payloadTypes[a.telephone_event.pt] = a.telephone_event.rtpmap;
-      this.player = vox.createPlayer({ payloadTypes, statsIntervalMs: 100 });
+      // Speakers: through the echo-cancelled route, so the browser's echo
+      // canceller hears what is played (it ignores Web Audio output).
+      this.player = vox.createPlayer({ payloadTypes, statsIntervalMs: 100, output: this.o.headphones ? 'speakers' : 'aec' });
       this.outAnalyser = new AnalyserNode(this.ctx, { fftSize: 4096 });
-      this.player.connect(this.ctx.destination);
       this.player.connect(this.outAnalyser);
       const micCodec = /^l16\//i.test(a.codec.rtpmap) && a.codec.rtpmap.split('/').length === 2 ? `${a.codec.rtpmap}/1` : a.codec.rtpmap;
       this.mic = vox.createMic({
@@ -206,8 +209,8 @@ export class Call extends EventTarget {
       }
       this.player.addEventListener('stats', (e) => { this.stats = e.detail; });
       this.mic.addEventListener('stats', (e) => { this.micStats = e.detail; });
-      await Promise.all([this.player.ready, this.mic.ready]);
-      this.log(`Audio: ${this.ctx.sampleRate} Hz, packets via ${this.player.transport === 'sab' ? 'SharedArrayBuffer rings' : 'MessagePort'}`);
+      const [, , route] = await Promise.all([this.player.ready, this.mic.ready, this.player.outputReady]);
+      this.log(`Audio: ${this.ctx.sampleRate} Hz, packets via ${this.player.transport === 'sab' ? 'SharedArrayBuffer rings' : 'MessagePort'}, output ${route === 'aec' ? 'through the echo-cancelled route' : 'direct'}`);
 
       // 5. Media transport.
       if (a.transport === 'datachannel') await this._startDataChannel();
