@@ -2,7 +2,8 @@
 """Assembles bench/results.md from the pieces scripts/bench.sh measured in
 one run (all in OUT_DIR): machine.txt, ab.json (bench/ab.py: voxlet native,
 voxlet wasm, npm anchors and ffmpeg in alternating rounds), codecs.md (scripts/bench-codecs.sh), alloc_native.json, alloc_wasm.json,
-size.json, quality.md, worklet.json (bench/worklet.mjs), rx_stats_native.json.
+size.json, quality.md, worklet.json (bench/worklet.mjs), rx_stats_native.json,
+aec.json (bench/aec.mjs).
 
     python3 bench/report.py OUT_DIR > bench/results.md
 """
@@ -101,6 +102,23 @@ print()
 print("The worklet figure includes everything the player does per quantum besides the core: draining "
       "the packet queue, copying bytes into wasm memory, copying the rendered block out, and the stats "
       "message every 100 ms. Compared fields: " + ", ".join(next(iter(rx_native.values())).keys()) + ".\n")
+
+aec = load("aec.json")["summary"]
+print("## Echo-cancelled output route (`output: 'aec'`)\n")
+print("`bench/aec.mjs`, headless Chromium, the pcmu fixture played in real time at 48 kHz, alternating "
+      "rounds of the direct output (`output: 'speakers'`) and the route through the local WebRTC loopback "
+      "into an `<audio>` element. CPU: the whole browser's CPU time (every process, from /proc) per "
+      "128-frame quantum, median of the rounds. Latency added: the player's output and the loopback's "
+      "received stream recorded on the same AudioContext clock and aligned by cross-correlation.\n")
+print("| | direct | aec | aec − direct |")
+print("|---|---|---|---|")
+c = aec["cpuPerQuantumUs"]
+print(f"| browser CPU per quantum | {c['speakers']:.0f} µs | {c['aec']:.0f} µs | +{c['aec'] - c['speakers']:.0f} µs "
+      f"({(c['aec'] - c['speakers']) / aec['quantumBudgetUs'] * 100:.1f} % of one core; ratio {aec['cpuRatio']:.2f}) |")
+lo, hi = aec["latencyRangeMs"]
+print(f"| latency added | – | {aec['latencyAddedMs']:.0f} ms (range {lo:.0f}–{hi:.0f}) | of which the loopback's "
+      f"jitter buffer {aec['loopbackJitterBufferMs']:.0f} ms |")
+print()
 
 print("## Allocations per render quantum (steady state)\n")
 an, aw = load("alloc_native.json"), load("alloc_wasm.json")

@@ -73,6 +73,9 @@ step "receive path inside an AudioWorklet (headless Chromium)"
 bash scripts/build-wasm.sh >&2
 node bench/worklet.mjs "$O" > "$O/worklet.json"
 
+step "echo-cancelled output route vs direct output (headless Chromium, real time)"
+node bench/aec.mjs 5 > "$O/aec.json"
+
 step "all codecs native vs wasm (bench_codecs)"
 "$T/release/examples/bench_codecs" > "$O/codecs-native.csv"
 node -e "process.stdout.write(require('./$O/wasm/bench_codecs.js').bench())" > "$O/codecs-wasm.csv"
