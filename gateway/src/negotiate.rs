@@ -132,9 +132,10 @@ pub fn negotiate(hello: &Hello, config: &Config) -> Result<Plan, ProtoError> {
                 format!("hello: payload type {} > 127", c.pt),
             ));
         }
-        // Codecs the gateway does not know are skipped, not refused.
+        // Codecs the gateway does not know are skipped, not refused; so
+        // are telephone-event and comfort noise, which are not audio codecs.
         if let Ok(info) = parse_rtpmap(&c.rtpmap) {
-            if info.kind != CodecKind::TelephoneEvent {
+            if !matches!(info.kind, CodecKind::TelephoneEvent | CodecKind::ComfortNoise) {
                 known.push(Codec {
                     pt: c.pt,
                     rtpmap: rtpmap_of(&info),
@@ -590,6 +591,18 @@ mod tests {
                 c(),
                 json!({"codecs": [offer(101, "telephone-event/8000"), offer(0, "PCMU/8000")]}),
                 Ok(plan("echo", echo(), vec![pcmu()])),
+            ),
+            case(
+                "comfort noise among the codecs is not an audio codec",
+                c(),
+                json!({"codecs": [offer(13, "CN/8000"), offer(0, "PCMU/8000")]}),
+                Ok(plan("echo", echo(), vec![pcmu()])),
+            ),
+            case(
+                "comfort noise alone is no codec",
+                c(),
+                json!({"codecs": [offer(13, "CN/8000")]}),
+                no_codec_known(),
             ),
             case(
                 "payload type 127 is accepted",
