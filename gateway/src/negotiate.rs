@@ -135,7 +135,10 @@ pub fn negotiate(hello: &Hello, config: &Config) -> Result<Plan, ProtoError> {
         // Codecs the gateway does not know are skipped, not refused; so
         // are telephone-event and comfort noise, which are not audio codecs.
         if let Ok(info) = parse_rtpmap(&c.rtpmap) {
-            if !matches!(info.kind, CodecKind::TelephoneEvent | CodecKind::ComfortNoise) {
+            if !matches!(
+                info.kind,
+                CodecKind::TelephoneEvent | CodecKind::ComfortNoise
+            ) {
                 known.push(Codec {
                     pt: c.pt,
                     rtpmap: rtpmap_of(&info),
