@@ -8,7 +8,7 @@
 # in alternating rounds, as a ratio to the first variant.
 #
 #   bash bench/variants.sh [NAME ...]     # default: every variant below
-#   ROUNDS=15 bash bench/variants.sh base oz ...
+#   PLAYER=1 bash bench/variants.sh base ...  # also the player-only build's size
 #
 # A variant is NAME|cargo args|wasm-opt args. The cargo args are --config
 # overrides of the release profile / rustflags and --features; opusic-sys
@@ -30,19 +30,22 @@ P=profile.release
 declare -A V=(
   [base]="|-O3"
   [o3-Oz]="|-Oz"
-  [s-Oz]="--config $P.opt-level=\"s\"|-Oz"
-  [z-Oz]="--config $P.opt-level=\"z\"|-Oz"
-  [z-O3]="--config $P.opt-level=\"z\"|-O3"
-  [s-opus3-Oz]="--config $P.opt-level=\"s\" --config $P.package.opusic-sys.opt-level=3|-Oz"
-  [s-opus3-O3]="--config $P.opt-level=\"s\" --config $P.package.opusic-sys.opt-level=3|-O3"
-  [z-opus3-Oz]="--config $P.opt-level=\"z\" --config $P.package.opusic-sys.opt-level=3|-Oz"
-  [3-opusz-Oz]="--config $P.package.opusic-sys.opt-level=\"z\"|-Oz"
-  [3-opuss-O3]="--config $P.package.opusic-sys.opt-level=\"s\"|-O3"
-  [z-xlto-Oz-conv]="--config $P.opt-level=\"z\" --config '$XLTO'|-Oz --converge"
-  [s-opus3-xlto-Oz]="--config $P.opt-level=\"s\" --config $P.package.opusic-sys.opt-level=3 --config '$XLTO'|-Oz"
+  [s-Oz]="--config $P.opt-level=\\\"s\\\"|-Oz"
+  [z-Oz]="--config $P.opt-level=\\\"z\\\"|-Oz"
+  [z-O3]="--config $P.opt-level=\\\"z\\\"|-O3"
+  [s-opus3-Oz]="--config $P.opt-level=\\\"s\\\" --config $P.package.opusic-sys.opt-level=3|-Oz"
+  [s-opus3-O3]="--config $P.opt-level=\\\"s\\\" --config $P.package.opusic-sys.opt-level=3|-O3"
+  [z-opus3-Oz]="--config $P.opt-level=\\\"z\\\" --config $P.package.opusic-sys.opt-level=3|-Oz"
+  [3-opusz-Oz]="--config $P.package.opusic-sys.opt-level=\\\"z\\\"|-Oz"
+  [3-opuss-O3]="--config $P.package.opusic-sys.opt-level=\\\"s\\\"|-O3"
+  [z-xlto-Oz-conv]="--config $P.opt-level=\\\"z\\\" --config '$XLTO'|-Oz --converge"
+  [s-opus3-xlto-Oz]="--config $P.opt-level=\\\"s\\\" --config $P.package.opusic-sys.opt-level=3 --config '$XLTO'|-Oz"
   [3-xlto-O3]="--config '$XLTO'|-O3"
   [base-conv]="|-O3 --converge"
-  [s-opus3-Oz-conv]="--config $P.opt-level=\"s\" --config $P.package.opusic-sys.opt-level=3|-Oz --converge"
+  [3-O2]="|-O2"
+  [3-opusz-O3]="--config $P.package.opusic-sys.opt-level=\\\"z\\\"|-O3"
+  [2-O3]="--config $P.opt-level=2|-O3"
+  [s-opus3-Oz-conv]="--config $P.opt-level=\\\"s\\\" --config $P.package.opusic-sys.opt-level=3|-Oz --converge"
 )
 names=("$@")
 [ ${#names[@]} -gt 0 ] || names=(base o3-Oz s-Oz z-Oz s-opus3-Oz 3-opusz-Oz z-xlto-Oz-conv)
@@ -64,6 +67,15 @@ for n in "${names[@]}"; do
     nice -n 10 wasm-opt $oargs $FEAT "$w" -o "$w.opt" && mv "$w.opt" "$w"
   done
   w="$d/web/voxlet_bg.wasm"
+  if [ -n "${PLAYER:-}" ]; then # the player-only build (scripts/build-wasm.sh's pkg/wasm-player) too
+    eval "nice -n 10 cargo build -q --release --target wasm32-unknown-unknown --lib --no-default-features --features player,opus,g722 $cargs"
+    wasm-bindgen --target web --out-dir "$d/player" --out-name voxlet "$T/wasm32-unknown-unknown/release/voxlet.wasm"
+    p="$d/player/voxlet_bg.wasm"
+    # shellcheck disable=SC2086
+    nice -n 10 wasm-opt $oargs $FEAT "$p" -o "$p.opt" && mv "$p.opt" "$p"
+    printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$n/player" "$(stat -c %s "$p")" "$(gzip -9 -c "$p" | wc -c)" "$(br "$p")" "$cargs" "$oargs" \
+      | tee -a "$O/sizes.tsv" >&2
+  fi
   printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$n" "$(stat -c %s "$w")" "$(gzip -9 -c "$w" | wc -c)" "$(br "$w")" "$cargs" "$oargs" \
     | tee -a "$O/sizes.tsv" >&2
 done
