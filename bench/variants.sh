@@ -10,7 +10,9 @@
 #   bash bench/variants.sh [NAME ...]     # default: every variant below
 #   PLAYER=1 bash bench/variants.sh base ...  # also the player-only build's size
 #
-# A variant is NAME|cargo args|wasm-opt args. The cargo args are --config
+# A variant is NAME|cargo args|wasm-opt args[|environment]; the environment
+# (VOXLET_CC_HOT, VOXLET_CC_FLAGS: see wasm-libc/cc) reaches the C compiler,
+# so libopus is rebuilt for every variant (cargo does not track it). The cargo args are --config
 # overrides of the release profile / rustflags and --features; opusic-sys
 # builds libopus with CMAKE_BUILD_TYPE MinSizeRel when its own opt-level is
 # "s"/"z", else Release (its build.rs reads OPT_LEVEL), and turns on
@@ -44,6 +46,11 @@ declare -A V=(
   [base-conv]="|-O3 --converge"
   [3-O2]="|-O2"
   [3-opusz-O3]="--config $P.package.opusic-sys.opt-level=\\\"z\\\"|-O3"
+  [3-opusz-hot-O3]="--config $P.package.opusic-sys.opt-level=\\\"z\\\"|-O3"
+  [3-opusz-O3-nohot]="--config $P.package.opusic-sys.opt-level=\\\"z\\\"|-O3|VOXLET_CC_HOT=none"
+  [3-opusz-hot-bulk-O3]="--config $P.package.opusic-sys.opt-level=\\\"z\\\"|-O3|VOXLET_CC_FLAGS='-mbulk-memory -mnontrapping-fptoint'"
+  [3-opusz-hot-xlto-O3]="--config $P.package.opusic-sys.opt-level=\\\"z\\\" --config '$XLTO'|-O3"
+  [base-bulk]="|-O3|VOXLET_CC_FLAGS='-mbulk-memory -mnontrapping-fptoint'"
   [2-O3]="--config $P.opt-level=2|-O3"
   [s-opus3-Oz-conv]="--config $P.opt-level=\\\"s\\\" --config $P.package.opusic-sys.opt-level=3|-Oz --converge"
 )
@@ -56,9 +63,11 @@ br() { node -e 'const z=require("zlib");console.log(z.brotliCompressSync(require
 for n in "${names[@]}"; do
   spec=${V[$n]:-}
   [ -n "$spec" ] || { echo "unknown variant $n" >&2; exit 1; }
-  cargs=${spec%%|*}; oargs=${spec#*|}
-  echo "[variants] $n: cargo $cargs; wasm-opt $oargs" >&2
-  eval "nice -n 10 cargo build -q --release --target wasm32-unknown-unknown --lib --example bench_anchors $cargs"
+  cargs=${spec%%|*}; rest=${spec#*|}; oargs=${rest%%|*}; envs=
+  [ "$rest" = "$oargs" ] || envs=${rest#*|}
+  echo "[variants] $n: cargo $cargs; wasm-opt $oargs; env $envs" >&2
+  cargo clean -q -p opusic-sys --release --target wasm32-unknown-unknown
+  eval "$envs nice -n 10 cargo build -q --release --target wasm32-unknown-unknown --lib --example bench_anchors $cargs"
   d="$O/$n"; rm -rf "$d"; mkdir -p "$d"
   wasm-bindgen --target web --out-dir "$d/web" --out-name voxlet "$T/wasm32-unknown-unknown/release/voxlet.wasm"
   wasm-bindgen --target nodejs --out-dir "$d/node" "$T/wasm32-unknown-unknown/release/examples/bench_anchors.wasm"
@@ -68,14 +77,14 @@ for n in "${names[@]}"; do
   done
   w="$d/web/voxlet_bg.wasm"
   if [ -n "${PLAYER:-}" ]; then # the player-only build (scripts/build-wasm.sh's pkg/wasm-player) too
-    eval "nice -n 10 cargo build -q --release --target wasm32-unknown-unknown --lib --no-default-features --features player,opus,g722 $cargs"
+    eval "$envs nice -n 10 cargo build -q --release --target wasm32-unknown-unknown --lib --no-default-features --features player,opus,g722 $cargs"
     wasm-bindgen --target web --out-dir "$d/player" --out-name voxlet "$T/wasm32-unknown-unknown/release/voxlet.wasm"
     p="$d/player/voxlet_bg.wasm"
     # shellcheck disable=SC2086
     nice -n 10 wasm-opt $oargs $FEAT "$p" -o "$p.opt" && mv "$p.opt" "$p"
-    printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$n/player" "$(stat -c %s "$p")" "$(gzip -9 -c "$p" | wc -c)" "$(br "$p")" "$cargs" "$oargs" \
+    printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$n/player" "$(stat -c %s "$p")" "$(gzip -9 -c "$p" | wc -c)" "$(br "$p")" "$cargs $envs" "$oargs" \
       | tee -a "$O/sizes.tsv" >&2
   fi
-  printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$n" "$(stat -c %s "$w")" "$(gzip -9 -c "$w" | wc -c)" "$(br "$w")" "$cargs" "$oargs" \
+  printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$n" "$(stat -c %s "$w")" "$(gzip -9 -c "$w" | wc -c)" "$(br "$w")" "$cargs $envs" "$oargs" \
     | tee -a "$O/sizes.tsv" >&2
 done
