@@ -14,8 +14,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 BUDGETS=(
   # file                             gzip bytes   what
-  "pkg/wasm/voxlet_bg.wasm           300000       everything (measured 290,883 with -O3; goal 180 KB)"
-  "pkg/wasm-player/voxlet_bg.wasm    300000       player only: Receiver, StreamPlayer, decoders (goal 110 KB)"
+  # everything: measured 254,880 (2026-12-03; libopus -Os except its hot
+  # files, see wasm-libc/cc); the goal of 180 KB is not reached yet
+  "pkg/wasm/voxlet_bg.wasm           262500       everything (all codecs, both directions, wire adapters)"
+  # player only: measured 139,169 (2026-12-03); goal 110 KB
+  "pkg/wasm-player/voxlet_bg.wasm    143400       player only (Receiver, StreamPlayer, decoders)"
 )
 fail=0
 for b in "${BUDGETS[@]}"; do
@@ -33,4 +36,8 @@ for b in "${BUDGETS[@]}"; do
     echo "check-size: $file $size bytes gzip -9 <= $budget ($((size * 100 / budget)) % of the budget)"
   fi
 done
-[ "$fail" = 0 ] || { echo "check-size: over budget; shrink the wasm or raise the budget in scripts/check-size.sh (with the reason)" >&2; exit 1; }
+[ "$fail" = 0 ] || {
+  echo "check-size: over budget; shrink the wasm or raise the budget in scripts/check-size.sh (with the reason)." >&2
+  echo "  (A libopus built before wasm-libc/cc last changed is ~35 KB larger: cargo clean -p opusic-sys --release --target wasm32-unknown-unknown)" >&2
+  exit 1
+}
