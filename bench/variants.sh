@@ -18,6 +18,11 @@
 # "s"/"z", else Release (its build.rs reads OPT_LEVEL), and turns on
 # CMake's IPO (clang -flto) when the rustflags hold -C linker-plugin-lto.
 # Output: target/variants/NAME/{web,node}, target/variants/sizes.tsv.
+# Results and caveats: bench/variants-results.md. The names describe the
+# settings they were measured with, when wasm-libc/cc compiled per file only
+# under MinSizeRel and without -mbulk-memory; it now does both always, so
+# `current` is the shipped build and the others differ from their rows
+# (VOXLET_CC_PER_FILE=0 gives CMake's flags back).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PWD/node_modules/.bin:$PATH"
@@ -30,7 +35,8 @@ SIMD='target.wasm32-unknown-unknown.rustflags=["-C","target-feature=+simd128"]'
 XLTO='target.wasm32-unknown-unknown.rustflags=["-C","target-feature=+simd128","-C","linker-plugin-lto"]'
 P=profile.release
 declare -A V=(
-  [base]="|-O3"
+  [current]="|-O3"
+  [base]="|-O3|VOXLET_CC_PER_FILE=0"
   [o3-Oz]="|-Oz"
   [s-Oz]="--config $P.opt-level=\\\"s\\\"|-Oz"
   [z-Oz]="--config $P.opt-level=\\\"z\\\"|-Oz"
