@@ -138,6 +138,11 @@ print("## wasm size\n")
 print(f"`voxlet_bg.wasm` (release, wasm-bindgen `--target web`, `wasm-opt -O3`, as `scripts/build-wasm.sh`): "
       f"**{s['raw']:,} bytes, {s['gzip']:,} bytes gzip -9** (libopus encoder + decoder, G.722, G.711, L16, "
       "RTP/RTCP, jitter buffer, DSP, wire adapters).\n")
+if "player" in s:
+    p = s["player"]
+    print(f"Player only (`wasm-player/voxlet_bg.wasm`, features `player,opus,g722`: no Sender, encoders or "
+          f"wire adapters): **{p['raw']:,} bytes, {p['gzip']:,} bytes gzip -9**, {p['brotli']:,} brotli -11; "
+          f"full build {s['brotli']:,} brotli -11. Budgets: `scripts/check-size.sh`.\n")
 
 print("## Latency and quality over impairment scenarios\n")
 print(text("quality.md"))

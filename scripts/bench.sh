@@ -13,7 +13,7 @@
 #     streams inside the player AudioWorklet in headless Chromium
 #     (bench/worklet.mjs: OfflineAudioContext vs a do-nothing worklet)
 #   - allocations per render quantum, native and wasm (examples/bench_alloc.rs)
-#   - wasm size, gzip -9
+#   - wasm size (full and player-only builds), gzip -9 and brotli -11
 #   - latency / quality (PESQ) over clean, 40 ms jitter, 5 % and 10 % burst
 #     loss, ±1000 ppm drift vs a fixed 60 ms zero-fill buffer
 #     (bench/latency_quality.py, reusing bench/pesq and examples/impair.rs)
@@ -95,14 +95,14 @@ step "allocations per render quantum"
 "$T/release/examples/bench_alloc" > "$O/alloc_native.json"
 node -e "process.stdout.write(require('./$O/wasm/bench_alloc.js').run())" > "$O/alloc_wasm.json"
 
-step "wasm size (release lib, wasm-bindgen --target web, wasm-opt -O3)"
-cargo build -q --release --lib --target wasm32-unknown-unknown
-wasm-bindgen --target web --out-dir "$O/pkg" --out-name voxlet "$T/wasm32-unknown-unknown/release/voxlet.wasm"
-W="$O/pkg/voxlet_bg.wasm"
-wasm-opt -O3 --enable-simd --enable-bulk-memory --enable-nontrapping-float-to-int \
-  --enable-sign-ext --enable-mutable-globals --enable-reference-types --enable-multivalue \
-  "$W" -o "$W.opt" && mv "$W.opt" "$W"
-echo "{\"raw\": $(stat -c %s "$W"), \"gzip\": $(gzip -9 -c "$W" | wc -c)}" > "$O/size.json"
+step "wasm size (the files scripts/build-wasm.sh built above: full and player-only)"
+size() { # {"raw", "gzip" (gzip -9, as scripts/check-size.sh), "brotli" (-11)} of one file
+  printf '{"raw": %s, "gzip": %s, "brotli": %s}' "$(stat -c %s "$1")" "$(gzip -9 -n -c "$1" | wc -c)" \
+    "$(node -e 'const z=require("zlib");console.log(z.brotliCompressSync(require("fs").readFileSync(process.argv[1]),
+      {params:{[z.constants.BROTLI_PARAM_QUALITY]:11}}).length)' "$1")"
+}
+full=$(size pkg/wasm/voxlet_bg.wasm)
+echo "${full%\}}, \"player\": $(size pkg/wasm-player/voxlet_bg.wasm)}" > "$O/size.json"
 
 step "latency / quality (PESQ) over the impairment scenarios"
 python3 bench/latency_quality.py --seeds 3 > "$O/quality.md"

@@ -18,6 +18,8 @@ cargo fmt --all -- --check
 step "clippy (native and wasm32)"
 cargo clippy --workspace --all-targets -- -D warnings
 cargo clippy --lib --target wasm32-unknown-unknown -- -D warnings
+# the player-only wasm (scripts/build-wasm.sh's pkg/wasm-player)
+cargo clippy --lib --target wasm32-unknown-unknown --no-default-features --features player,opus,g722 -- -D warnings
 
 step "rustdoc: no broken or private intra-doc links (native and wasm32)"
 export RUSTDOCFLAGS="-D rustdoc::broken_intra_doc_links -D rustdoc::private_intra_doc_links"

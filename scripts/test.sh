@@ -29,6 +29,9 @@ cargo test --target wasm32-unknown-unknown --tests
 step "npm package in real Chromium (Playwright): worklets, transports, wire formats, Vite app"
 bash scripts/test-browser.sh
 
+step "wasm size budgets (scripts/check-size.sh; the files test-browser.sh built)"
+bash scripts/check-size.sh
+
 step "TypeScript declarations: tsc --noEmit on tests/types/usage.ts (every option and event)"
 bash scripts/check-types.sh
 

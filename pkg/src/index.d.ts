@@ -11,8 +11,14 @@ export const FORMATS: WireFormat[];
 export interface RegisterOptions {
   /** Where the worklet bundle is (default: next to this file, found by bundlers). */
   workletUrl?: string | URL;
-  /** Where voxlet_bg.wasm is (default: next to this file). */
+  /** Where voxlet_bg.wasm is (default: next to this file; `build` chooses which). */
   wasmUrl?: string | URL;
+  /**
+   * 'player': fetch the player-only wasm (Receiver, StreamPlayer and the
+   * decoders: about half the size); createMic(), openMic() and wire formats
+   * other than 'rtp' then throw. Default 'full'.
+   */
+  build?: 'full' | 'player';
   /** An already compiled module (skips fetching and compiling). */
   module?: WebAssembly.Module;
   /** false: never use SharedArrayBuffer rings, even when cross-origin isolated. */
@@ -214,6 +220,8 @@ export class Voxlet {
   readonly context: BaseAudioContext;
   readonly module: WebAssembly.Module;
   readonly sharedRings: boolean;
+  /** 'player' when registered with { build: 'player' } (no mic, no wire adapters but 'rtp'), else 'full'. */
+  readonly build: 'full' | 'player';
   /** 'sab' when packets go through SharedArrayBuffer rings, else 'port'. */
   readonly transport: 'sab' | 'port';
   createPlayer(options?: PlayerOptions): PlayerNode;

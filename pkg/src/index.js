@@ -21,6 +21,10 @@ export { Ring, PLAYER_TAG, MIC_TAG, createWire, FORMATS, connectWebSocket, conne
 
 const DEFAULT_WORKLET_URL = new URL('../worklet/voxlet-worklet.js', import.meta.url);
 const DEFAULT_WASM_URL = new URL('../wasm/voxlet_bg.wasm', import.meta.url);
+// The player-only build (register(ctx, { build: 'player' })): Receiver,
+// StreamPlayer and the decoders, no Sender, encoders or wire adapters; the
+// same wasm-bindgen glue drives both builds.
+const PLAYER_WASM_URL = new URL('../wasm-player/voxlet_bg.wasm', import.meta.url);
 
 const compiled = new Map(); // wasm URL -> Promise<WebAssembly.Module>
 const registered = new WeakMap(); // BaseAudioContext -> Promise<Voxlet>
@@ -51,12 +55,15 @@ export function compileWasm(url = DEFAULT_WASM_URL) {
  * Calling it again with the same context returns the same object.
  */
 export function register(context, options = {}) {
+  if (options.build != null && options.build !== 'full' && options.build !== 'player') {
+    throw new TypeError(`voxlet: build is 'full' or 'player', not ${JSON.stringify(options.build)}`);
+  }
   let p = registered.get(context);
   if (!p) {
     p = (async () => {
       const module = options.module instanceof WebAssembly.Module
         ? options.module
-        : await compileWasm(options.wasmUrl || DEFAULT_WASM_URL);
+        : await compileWasm(options.wasmUrl || (options.build === 'player' ? PLAYER_WASM_URL : DEFAULT_WASM_URL));
       await context.audioWorklet.addModule(options.workletUrl || DEFAULT_WORKLET_URL);
       return new Voxlet(context, module, options);
     })();
@@ -83,6 +90,14 @@ export class Voxlet {
     this.context = context;
     this.module = module;
     this.sharedRings = options.sharedRings !== false && canUseSharedRings();
+    /** 'player' when registered with the player-only build (no mic, no wire adapters), else 'full'. */
+    this.build = options.build === 'player' ? 'player' : 'full';
+  }
+
+  _needFull(what) {
+    if (this.build === 'player') {
+      throw new Error(`voxlet: ${what} needs the full build; this context was registered with { build: 'player' }`);
+    }
   }
 
   /** 'sab' when packets go through SharedArrayBuffer rings, else 'port'. */
@@ -112,6 +127,7 @@ export class Voxlet {
 
   /** A sending node (MicNode); connect a MediaStreamAudioSourceNode to it. */
   createMic(options = {}) {
+    this._needFull('createMic()');
     return new MicNode(this, options);
   }
 
@@ -120,6 +136,7 @@ export class Voxlet {
    * MicNode. Returns { node, stream, source }.
    */
   async openMic(options = {}, constraints = {}) {
+    this._needFull('openMic()');
     const stream = await navigator.mediaDevices.getUserMedia({
       audio: { echoCancellation: true, noiseSuppression: true, autoGainControl: true, ...constraints },
     });
@@ -142,6 +159,7 @@ export class Voxlet {
 
   /** A wire-format adapter ('rtp', 'twilio', 'asterisk', 'l16-meta'); see wire.js. */
   async wire(format = 'rtp', options = {}) {
+    if (format !== 'rtp') this._needFull(`wire('${format}')`);
     return createWire(format, options, format === 'rtp' ? null : await this.wasm());
   }
 }

@@ -41,6 +41,8 @@ pub enum CodecError {
     InvalidPayload(&'static str),
     /// libopus returned this error code.
     Opus(i32),
+    /// This codec was left out of the build (cargo features `opus`, `g722`).
+    NotBuilt(CodecKind),
 }
 
 impl fmt::Display for CodecError {
@@ -68,6 +70,12 @@ impl fmt::Display for CodecError {
             CodecError::BadFrameCount(n) => write!(f, "{n} frames is not a valid frame size"),
             CodecError::InvalidPayload(why) => write!(f, "invalid payload: {why}"),
             CodecError::Opus(code) => write!(f, "libopus error {code}"),
+            CodecError::NotBuilt(kind) => write!(
+                f,
+                "{} is not in this build (cargo feature `{}`)",
+                kind.sdp_name(),
+                kind.sdp_name().to_ascii_lowercase()
+            ),
         }
     }
 }

@@ -16,8 +16,10 @@
 pub mod comfort_noise;
 mod error;
 pub mod g711;
+#[cfg(feature = "g722")]
 pub mod g722;
 pub mod l16;
+#[cfg(feature = "opus")]
 pub mod opus;
 pub mod telephone_event;
 
@@ -162,9 +164,15 @@ impl CodecInfo {
         Ok(match self.kind {
             CodecKind::Pcmu => Box::new(g711::PcmuDecoder::new()),
             CodecKind::Pcma => Box::new(g711::PcmaDecoder::new()),
+            #[cfg(feature = "g722")]
             CodecKind::G722 => Box::new(g722::G722Decoder::new()),
             CodecKind::L16 => Box::new(l16::L16Decoder::new(*self)),
+            #[cfg(feature = "opus")]
             CodecKind::Opus => Box::new(opus::OpusDecoder::new(*self)?),
+            #[cfg(not(feature = "g722"))]
+            CodecKind::G722 => return Err(CodecError::NotBuilt(CodecKind::G722)),
+            #[cfg(not(feature = "opus"))]
+            CodecKind::Opus => return Err(CodecError::NotBuilt(CodecKind::Opus)),
             CodecKind::TelephoneEvent | CodecKind::ComfortNoise => {
                 return Err(CodecError::NotAudio)
             }
@@ -173,12 +181,20 @@ impl CodecInfo {
 
     /// Makes a stateful encoder for one stream of this codec.
     pub fn encoder(&self, settings: &EncoderSettings) -> Result<Box<dyn Encoder>, CodecError> {
+        #[cfg(not(feature = "opus"))]
+        let _ = settings; // only Opus reads them
         Ok(match self.kind {
             CodecKind::Pcmu => Box::new(g711::PcmuEncoder::new()),
             CodecKind::Pcma => Box::new(g711::PcmaEncoder::new()),
+            #[cfg(feature = "g722")]
             CodecKind::G722 => Box::new(g722::G722Encoder::new()),
             CodecKind::L16 => Box::new(l16::L16Encoder::new(*self)),
+            #[cfg(feature = "opus")]
             CodecKind::Opus => Box::new(opus::OpusEncoder::new(*self, settings)?),
+            #[cfg(not(feature = "g722"))]
+            CodecKind::G722 => return Err(CodecError::NotBuilt(CodecKind::G722)),
+            #[cfg(not(feature = "opus"))]
+            CodecKind::Opus => return Err(CodecError::NotBuilt(CodecKind::Opus)),
             CodecKind::TelephoneEvent | CodecKind::ComfortNoise => {
                 return Err(CodecError::NotAudio)
             }

@@ -110,6 +110,7 @@ mod rtcp;
 pub use dtmf::{DTMF_QUEUE_LEN, END_REPEATS};
 pub use error::SenderError;
 
+#[cfg(feature = "opus")]
 use crate::codec::opus::OpusEncoder;
 use crate::codec::telephone_event::{digit_to_event, MAX_VOLUME};
 use crate::codec::CodecError;
@@ -357,6 +358,7 @@ impl Sender {
 
         let frame_len = (codec.sample_rate as u64 * p / 1000) as usize;
         let (encoder, encoder_delay): (Box<dyn Encoder>, usize) = match codec.kind {
+            #[cfg(feature = "opus")]
             CodecKind::Opus => {
                 let settings = EncoderSettings {
                     frame_ms: ptime,

@@ -28,6 +28,13 @@
 //!
 //! Errors become JS exceptions carrying the core's typed error text.
 
+// A build without some of the classes (cargo features `player`, `mic`,
+// `wire`) leaves some shared helpers unused.
+#![cfg_attr(
+    not(all(feature = "player", feature = "mic", feature = "wire")),
+    allow(dead_code, unused_imports, unused_macros)
+)]
+
 use wasm_bindgen::prelude::*;
 
 use crate::codec::{parse_rtpmap, CodecInfo, Decoder, Encoder, EncoderSettings, Registry};
@@ -54,9 +61,13 @@ macro_rules! stats_methods {
         }
     };
 }
+#[cfg(feature = "player")]
 pub mod receiver;
+#[cfg(feature = "mic")]
 pub mod sender;
+#[cfg(feature = "player")]
 pub mod stream;
+#[cfg(feature = "wire")]
 pub mod wire;
 
 /// A JavaScript `Error` with the message and its causes (as
@@ -396,12 +407,14 @@ fn start() {
 
 /// A stateful decoder for one stream, made from an SDP rtpmap value
 /// such as `"PCMU/8000"` or `"opus/48000/2"`.
+#[cfg(feature = "player")]
 #[wasm_bindgen]
 pub struct CodecDecoder {
     inner: Box<dyn Decoder>,
     out: Vec<f32>,
 }
 
+#[cfg(feature = "player")]
 #[wasm_bindgen]
 impl CodecDecoder {
     /// Creates a decoder from an rtpmap value; `channels` overrides the PCM
@@ -451,12 +464,14 @@ impl CodecDecoder {
 }
 
 /// A stateful encoder for one stream, made from an SDP rtpmap value.
+#[cfg(feature = "mic")]
 #[wasm_bindgen]
 pub struct CodecEncoder {
     inner: Box<dyn Encoder>,
     out: Vec<u8>,
 }
 
+#[cfg(feature = "mic")]
 #[wasm_bindgen]
 impl CodecEncoder {
     /// Creates an encoder; `bitrate` and `frameMs` apply to Opus.

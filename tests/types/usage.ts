@@ -16,6 +16,8 @@ export async function browser(ctx: AudioContext, ws: WebSocket, dc: RTCDataChann
   const reg: RegisterOptions = { workletUrl: '/w.js', wasmUrl: new URL('https://x/v.wasm'), module: await compileWasm(), sharedRings: canUseSharedRings() };
   const vox = await register(ctx, reg);
   const transport: 'sab' | 'port' = vox.transport;
+  const playerOnly = await register(new OfflineAudioContext(1, 128, 48000), { build: 'player' });
+  const build: 'full' | 'player' = playerOnly.build;
 
   const jitter: JitterOptions = { minDelayMs: 0, maxDelayMs: 500, initialDelayMs: 0, maxConcealMs: 100 };
   const stream: StreamOptions = { format: 'l16/16000/1', maxQueueMs: 60000, startThresholdMs: 0, startTimeoutMs: 60, dropOldest: true };
