@@ -192,6 +192,7 @@ async function launchWebKitOnce() {
           '--automation',
           '--autoplay-policy=allow',
           '--enable-media-stream=true',
+          '--enable-webrtc=true',
           '--enable-mock-capture-devices=true',
           // Mock microphone without a prompt and without window focus.
           '--features=+MockCaptureDevices,-MockCaptureDevicesPrompt,-GetUserMediaRequiresFocus',
@@ -295,7 +296,7 @@ class WebKitPage {
     const script = `const done = arguments[arguments.length - 1];
       Promise.resolve().then(() => (${fn})(arguments[0])).then(
         (v) => done({ ok: true, v: v === undefined ? null : v }),
-        (e) => done({ ok: false, e: String((e && e.stack) || e) }));`;
+        (e) => done({ ok: false, e: e && typeof e === 'object' ? (e.name || 'Error') + ': ' + e.message + '\\n' + e.stack : String(e) }));`;
     const r = await this.driver.executeAsyncScript(script, arg === undefined ? null : arg);
     await this.collect().catch(() => {});
     if (!r.ok) throw new Error(`page: ${r.e}`);
@@ -320,6 +321,14 @@ class WebKitPage {
       await this.driver.get('about:blank');
     }
   }
+}
+
+/**
+ * A check that needs what the engine may lack, as a subtest of `t` that is
+ * skipped by name, with the reason, when `lacking` (a string) is set.
+ */
+export function check(t, name, lacking, fn) {
+  return t.test(name, lacking ? { skip: lacking } : {}, fn);
 }
 
 /**
