@@ -8,13 +8,14 @@
 # runner once per engine, one file at a time (real-time audio on 2 cores),
 # and prints a table of pass / fail / skip counts per engine.
 #
-#   bash scripts/test-browser.sh                               # every file, every engine
+#   bash scripts/test-browser.sh                               # every file, every engine (4 runs)
 #   bash scripts/test-browser.sh fixture                       # only tests/browser/fixture.test.mjs
 #   VOXLET_BROWSERS=firefox bash scripts/test-browser.sh fixture
 #   VOXLET_BROWSERS="webkit webkit-sab" bash scripts/test-browser.sh
 #
 # Engines: chromium, firefox, webkit (no SharedArrayBuffer: the MessagePort
-# fallback on isolated pages), webkit-sab (JSC_useSharedArrayBuffer=1).
+# fallback on isolated pages), webkit-sab (JSC_useSharedArrayBuffer=1);
+# all four by default.
 # Firefox and WebKit need an audio output (headless Firefox's
 # AudioContext.resume() never resolves without one): a PulseAudio daemon
 # with a null sink is started for the run and stopped at the end, as is the
@@ -25,7 +26,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PWD/node_modules/.bin:$PATH"
 
-read -r -a ENGINES <<< "${VOXLET_BROWSERS:-chromium firefox webkit}"
+read -r -a ENGINES <<< "${VOXLET_BROWSERS:-chromium firefox webkit webkit-sab}"
 for e in "${ENGINES[@]}"; do
   case "$e" in chromium|firefox|webkit|webkit-sab) ;; *) echo "unknown engine '$e' in VOXLET_BROWSERS" >&2; exit 2 ;; esac
 done
