@@ -209,6 +209,8 @@ async function launchWebKitOnce() {
     });
     const driver = await withTimeout(WebDriver.createSession(executor, caps), 30000, 'WebKitWebDriver new session');
     await driver.manage().setTimeouts({ script: 600000, pageLoad: 60000 });
+    // A web process that died at start shows here, inside the retry.
+    await withTimeout(driver.executeScript('return 1'), 15000, 'first script in MiniBrowser');
     const context = {
       async newPage() {
         return new WebKitPage(driver);
