@@ -149,7 +149,7 @@ for (const isolated of [false, true]) {
 
     test('packets pushed around close(): no warning, push() says false once closed', async () => {
       const res = await run(page, 'pushAroundClose');
-      assert.equal(res.transport, isolated ? 'sab' : 'port');
+      assert.equal(res.transport, page.sab ? 'sab' : 'port');
       assert.deepEqual(res.after, [false, false]);
       assert.deepEqual(res.events, []);
     });
