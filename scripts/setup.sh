@@ -22,6 +22,12 @@ APT_PKGS=(clang-19 llvm-19 lld-19 cmake pkg-config ffmpeg espeak-ng sox chromium
 APT_PKGS+=(g++ libtgowt-dev libabsl-dev libopus-dev gstreamer1.0-tools gstreamer1.0-plugins-base
   gstreamer1.0-plugins-good gstreamer1.0-libav python3-gst-1.0 gir1.2-gstreamer-1.0
   gir1.2-gst-plugins-base-1.0)
+# The browser suite in two more engines (scripts/test-browser.sh): Firefox ESR
+# (driven by puppeteer-core over WebDriver BiDi), WebKitGTK (WebKitWebDriver
+# from webkit2gtk-driver drives its MiniBrowser; selenium-webdriver), Xvfb
+# because MiniBrowser has no headless mode, PulseAudio for a null sink
+# because headless Firefox's AudioContext never starts without an output.
+APT_PKGS+=(firefox-esr webkit2gtk-driver xvfb pulseaudio)
 missing=()
 for p in "${APT_PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -54,8 +60,13 @@ if ! command -v wasm-pack >/dev/null; then
   cargo install wasm-pack --locked
 fi
 
-# --- npm: wasm-opt (binaryen), esbuild, playwright-core, vite, ws, tsc -------
+# --- npm: wasm-opt (binaryen), esbuild, playwright-core, puppeteer-core,
+# selenium-webdriver, vite, ws, tsc ------------------------------------------
+# Browsers are never downloaded: Debian's are used (PUPPETEER_SKIP_DOWNLOAD;
+# puppeteer-core and selenium-webdriver download nothing at install anyway).
+export PUPPETEER_SKIP_DOWNLOAD=1
 if [ ! -x node_modules/.bin/wasm-opt ] || [ ! -d node_modules/playwright-core ] || [ ! -x node_modules/.bin/tsc ] \
+   || [ ! -d node_modules/puppeteer-core ] || [ ! -d node_modules/selenium-webdriver ] \
    || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   # `npm install` rather than `npm ci`: npm 11's ci rejects lock files that
   # list platform-specific optional packages (rollup, esbuild) for other OSes.

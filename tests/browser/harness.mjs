@@ -1,21 +1,70 @@
-// Shared helpers for the Playwright tests: launching Debian's Chromium
-// (never a downloaded one), a page on the test server, and the numeric
+// Shared helpers for the browser tests: launching one of three engines
+// (never a downloaded browser), a page on the test server, and the numeric
 // comparisons (alignment by cross-correlation, SNR).
+//
+// The engine comes from env VOXLET_BROWSER (scripts/test-browser.sh sets
+// it): `chromium` (Debian's, playwright-core), `firefox` (Firefox ESR,
+// puppeteer-core over WebDriver BiDi, headless; needs an audio output:
+// PULSE_SERVER with a null sink), `webkit` (WebKitGTK's MiniBrowser through
+// WebKitWebDriver and selenium-webdriver; needs DISPLAY, an Xvfb) or
+// `webkit-sab` (the same with JSC_useSharedArrayBuffer=1: WebKitGTK has no
+// SharedArrayBuffer otherwise, even on a cross-origin isolated page).
+// Every engine's page offers what the tests use: evaluate(fn, arg),
+// waitForFunction(fn, arg, { timeout }), close(), `logs` (console errors
+// and page errors), `failed` (HTTP responses >= 400) and `sab`.
 import { mkdtemp, rm, readFile } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium } from 'playwright-core';
 import { serve, REPO } from './server.mjs';
 
 export { REPO, serve };
 
+export const ENGINE = process.env.VOXLET_BROWSER || 'chromium';
+if (!['chromium', 'firefox', 'webkit', 'webkit-sab'].includes(ENGINE)) throw new Error(`VOXLET_BROWSER=${ENGINE}: not chromium, firefox, webkit or webkit-sab`);
+/** The engine family: 'chromium', 'firefox' or 'webkit'. */
+export const FAMILY = ENGINE.startsWith('webkit') ? 'webkit' : ENGINE;
+
 export const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
+export const FIREFOX = process.env.FIREFOX || '/usr/bin/firefox-esr';
+export const MINIBROWSER = process.env.MINIBROWSER || '/usr/lib/x86_64-linux-gnu/webkit2gtk-4.1/MiniBrowser';
 
 /**
- * Launches headless Chromium with a fresh profile. `fakeAudio`: a WAV file
- * the fake microphone plays (in a loop).
+ * What the engine can do that some checks depend on; a check that needs a
+ * missing one is skipped by name with `why`.
  */
-export async function launch({ fakeAudio } = {}) {
+export const CAN = {
+  // The fake microphone plays a given WAV (Chromium's
+  // --use-file-for-fake-audio-capture); Firefox's fake device is a tone,
+  // WebKit's mock device a synthetic one.
+  fakeMicFile: FAMILY === 'chromium',
+  // SharedArrayBuffer on a cross-origin isolated page.
+  sharedArrayBuffer: ENGINE !== 'webkit',
+  // Page errors and console messages from the page's first script on
+  // (WebKitWebDriver 2.50 has no BiDi: a hook is installed after load).
+  logsFromLoad: FAMILY !== 'webkit',
+};
+export const why = {
+  fakeMicFile: `${ENGINE}: no file-backed fake microphone (${FAMILY === 'firefox' ? 'media.navigator.streams.fake is a tone' : 'the mock capture device is synthetic'})`,
+  sharedArrayBuffer: `${ENGINE}: no SharedArrayBuffer on a cross-origin isolated page (JSC_useSharedArrayBuffer unset; VOXLET_BROWSER=webkit-sab has it)`,
+  logsFromLoad: `${ENGINE}: page errors are only caught from the end of the page load on (WebKitWebDriver has no BiDi)`,
+};
+
+/**
+ * Launches the engine with a fresh profile. `fakeAudio`: a WAV file the
+ * fake microphone plays in a loop (Chromium only; see CAN.fakeMicFile).
+ * Returns { engine, context, close() }; `context.newPage()` is what
+ * openPage() uses.
+ */
+export async function launch(opts = {}) {
+  if (FAMILY === 'firefox') return launchFirefox(opts);
+  if (FAMILY === 'webkit') return launchWebKit(opts);
+  return launchChromium(opts);
+}
+
+async function launchChromium({ fakeAudio } = {}) {
+  const { chromium } = await import('playwright-core');
   const dir = await mkdtemp(join(tmpdir(), 'voxlet-chromium-'));
   const args = [
     '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
@@ -24,12 +73,21 @@ export async function launch({ fakeAudio } = {}) {
     '--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream',
   ];
   if (fakeAudio) args.push(`--use-file-for-fake-audio-capture=${fakeAudio}`);
+  // Not the PulseAudio null sink test-browser.sh starts for the other
+  // engines: through it Chromium's real-time clock starts late and runs
+  // unevenly (a mic node sent no packet in 700 ms, packets went late);
+  // headless Chromium's own fake output is steady.
+  const env = { ...process.env };
+  delete env.PULSE_SERVER;
+  delete env.DISPLAY;
   const context = await chromium.launchPersistentContext(dir, {
     executablePath: CHROMIUM,
     headless: true,
     args,
+    env,
   });
   return {
+    engine: ENGINE,
     context,
     async close() {
       await context.close().catch(() => {});
@@ -38,7 +96,257 @@ export async function launch({ fakeAudio } = {}) {
   };
 }
 
-/** A page on `baseUrl` with console errors and page errors collected in `page.logs`. */
+async function launchFirefox() {
+  if (!process.env.PULSE_SERVER) {
+    console.log('# firefox: PULSE_SERVER is not set: without an audio output AudioContext.resume() never resolves (scripts/test-browser.sh starts a null sink)');
+  }
+  const { default: puppeteer } = await import('puppeteer-core');
+  const browser = await puppeteer.launch({
+    browser: 'firefox',
+    executablePath: FIREFOX,
+    headless: true,
+    protocol: 'webDriverBiDi',
+    extraPrefsFirefox: {
+      // getUserMedia: a fake device (a tone), no permission prompt.
+      'media.navigator.streams.fake': true,
+      'media.navigator.permission.disabled': true,
+      // Autoplay allowed, Web Audio included (0 = allowed).
+      'media.autoplay.default': 0,
+      'media.autoplay.block-webaudio': false,
+    },
+  });
+  const context = {
+    async newPage() {
+      const page = await browser.newPage();
+      return wrapPuppeteer(page);
+    },
+  };
+  return {
+    engine: ENGINE,
+    context,
+    version: await browser.version(),
+    async close() {
+      await browser.close().catch(() => {});
+    },
+  };
+}
+
+/** Puppeteer's page with Playwright's evaluate / waitForFunction / on signatures. */
+function wrapPuppeteer(p) {
+  return {
+    raw: p,
+    on(ev, fn) {
+      if (ev === 'console') p.on('console', (m) => fn({ type: () => m.type(), text: () => m.text() }));
+      else if (ev === 'pageerror') p.on('pageerror', fn);
+      else if (ev === 'response') p.on('response', (r) => fn({ status: () => r.status(), url: () => r.url() }));
+      else p.on(ev, fn);
+    },
+    goto: (url) => p.goto(url),
+    evaluate: (fn, arg) => p.evaluate(fn, arg),
+    waitForFunction: (fn, arg, { timeout = 30000 } = {}) => p.waitForFunction(fn, { timeout, polling: 100 }, arg),
+    close: () => p.close(),
+  };
+}
+
+function freePort() {
+  return new Promise((ok, fail) => {
+    const s = createServer();
+    s.on('error', fail);
+    s.listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => ok(port)); });
+  });
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+async function launchWebKit() {
+  if (!process.env.DISPLAY) throw new Error('webkit: DISPLAY is not set (MiniBrowser has no headless mode: run under Xvfb, as scripts/test-browser.sh does)');
+  // The web process crashed at start-up once in ~13 sessions: one retry.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await launchWebKitOnce();
+    } catch (e) {
+      if (attempt >= 2) throw e;
+      console.log(`# ${ENGINE}: launch failed (${String(e.message || e).split('\n')[0]}); retrying once`);
+    }
+  }
+}
+
+async function launchWebKitOnce() {
+  const { WebDriver, Capabilities } = await import('selenium-webdriver');
+  const { Executor, HttpClient } = await import('selenium-webdriver/http/index.js');
+  const port = await freePort();
+  const env = { ...process.env };
+  if (ENGINE === 'webkit-sab') env.JSC_useSharedArrayBuffer = '1';
+  else delete env.JSC_useSharedArrayBuffer;
+  // Own process group: MiniBrowser and its web/network processes outlive
+  // the driver otherwise.
+  const drv = spawn('WebKitWebDriver', [`--port=${port}`, '--host=local'], { env, stdio: ['ignore', 'ignore', 'pipe'], detached: true });
+  let drvErr = '';
+  drv.stderr.on('data', (d) => { drvErr = (drvErr + d).slice(-4000); });
+  const exited = new Promise((r) => drv.once('exit', r));
+  const kill = () => { try { process.kill(-drv.pid, 'SIGKILL'); } catch { /* gone */ } };
+  process.once('exit', kill);
+  const url = `http://127.0.0.1:${port}`;
+  const client = new HttpClient(url);
+  const executor = new Executor(client);
+  try {
+    for (let i = 0; ; i++) {
+      try { await fetch(`${url}/status`); break; } catch (e) { if (i > 50) throw e; await sleep(100); }
+    }
+    const caps = new Capabilities({
+      'webkitgtk:browserOptions': {
+        binary: MINIBROWSER,
+        args: [
+          '--automation',
+          '--autoplay-policy=allow',
+          '--enable-media-stream=true',
+          '--enable-webrtc=true',
+          '--enable-mock-capture-devices=true',
+          // Mock microphone without a prompt and without window focus.
+          '--features=+MockCaptureDevices,-MockCaptureDevicesPrompt,-GetUserMediaRequiresFocus',
+        ],
+      },
+    });
+    const driver = await withTimeout(WebDriver.createSession(executor, caps), 30000, 'WebKitWebDriver new session');
+    await driver.manage().setTimeouts({ script: 600000, pageLoad: 60000 });
+    // A web process that died at start shows here, inside the retry.
+    await withTimeout(driver.executeScript('return 1'), 15000, 'first script in MiniBrowser');
+    const context = {
+      async newPage() {
+        return new WebKitPage(driver);
+      },
+    };
+    return {
+      engine: ENGINE,
+      context,
+      driver,
+      async close() {
+        await withTimeout(driver.quit(), 10000, 'quit').catch(() => {});
+        kill();
+        await Promise.race([exited, sleep(2000)]);
+        process.removeListener('exit', kill);
+      },
+    };
+  } catch (e) {
+    kill();
+    process.removeListener('exit', kill);
+    throw new Error(`${e.message || e}${drvErr ? `\nWebKitWebDriver: ${drvErr}` : ''}`);
+  }
+}
+
+function withTimeout(p, ms, what) {
+  let t;
+  return Promise.race([p, new Promise((_, rej) => { t = setTimeout(() => rej(new Error(`${what}: no answer in ${ms} ms`)), ms); })]).finally(() => clearTimeout(t));
+}
+
+// Installed in the page after each load: console errors/warnings and page
+// errors are kept until the next evaluate() collects them.
+const WEBKIT_HOOK = `
+if (!window.__voxletLogs) {
+  const logs = window.__voxletLogs = [];
+  for (const k of ['error', 'warn']) {
+    const f = console[k].bind(console);
+    console[k] = (...a) => { logs.push('[' + (k === 'warn' ? 'warning' : k) + '] ' + a.map(String).join(' ')); f(...a); };
+  }
+  addEventListener('error', (e) => logs.push('[pageerror] ' + e.message));
+  addEventListener('unhandledrejection', (e) => logs.push('[pageerror] ' + (e.reason && e.reason.message || e.reason)));
+}`;
+
+/**
+ * A WebDriver-classic window as a page: one window per page, switched to
+ * before each call (the tests use one page at a time).
+ */
+class WebKitPage {
+  constructor(driver) {
+    this.driver = driver;
+    this.handle = null;
+    this.listeners = { console: [], pageerror: [], response: [] };
+  }
+  on(ev, fn) { (this.listeners[ev] ||= []).push(fn); }
+  async focus() {
+    if (this.handle === null) {
+      // The session's first window is the first page; later pages open tabs.
+      if (!this.driver.voxletFirstPageUsed) {
+        this.driver.voxletFirstPageUsed = true;
+        this.handle = (await this.driver.getAllWindowHandles())[0];
+      } else {
+        await this.driver.switchTo().newWindow('tab');
+        this.handle = await this.driver.getWindowHandle();
+      }
+    }
+    await this.driver.switchTo().window(this.handle);
+  }
+  async goto(url) {
+    await this.focus();
+    await this.driver.get(url);
+    await this.driver.executeScript(WEBKIT_HOOK);
+    await this.collect();
+  }
+  /** Moves the page's collected messages and failed resources to the listeners. */
+  async collect() {
+    const got = await this.driver.executeScript(`
+      const l = (window.__voxletLogs || []).splice(0);
+      const seen = window.__voxletSeen || (window.__voxletSeen = new Set());
+      const failed = [];
+      for (const e of performance.getEntriesByType('resource').concat(performance.getEntriesByType('navigation'))) {
+        if (e.responseStatus >= 400 && !seen.has(e.name)) { seen.add(e.name); failed.push([e.responseStatus, e.name]); }
+      }
+      return { logs: l, failed };`);
+    for (const m of got.logs) {
+      if (m.startsWith('[pageerror] ')) for (const f of this.listeners.pageerror) f({ message: m.slice(12) });
+      else {
+        const type = m.slice(1, m.indexOf(']'));
+        for (const f of this.listeners.console) f({ type: () => type, text: () => m.slice(type.length + 3) });
+      }
+    }
+    for (const [status, url] of got.failed) for (const f of this.listeners.response) f({ status: () => status, url: () => url });
+  }
+  async evaluate(fn, arg) {
+    await this.focus();
+    const script = `const done = arguments[arguments.length - 1];
+      Promise.resolve().then(() => (${fn})(arguments[0])).then(
+        (v) => done({ ok: true, v: v === undefined ? null : v }),
+        (e) => done({ ok: false, e: e && typeof e === 'object' ? (e.name || 'Error') + ': ' + e.message + '\\n' + e.stack : String(e) }));`;
+    const r = await this.driver.executeAsyncScript(script, arg === undefined ? null : arg);
+    await this.collect().catch(() => {});
+    if (!r.ok) throw new Error(`page: ${r.e}`);
+    return r.v;
+  }
+  async waitForFunction(fn, arg, { timeout = 30000 } = {}) {
+    const end = Date.now() + timeout;
+    for (;;) {
+      const v = await this.evaluate(fn, arg);
+      if (v) return v;
+      if (Date.now() > end) throw new Error(`waitForFunction: not true within ${timeout} ms`);
+      await sleep(100);
+    }
+  }
+  async close() {
+    await this.focus();
+    const handles = await this.driver.getAllWindowHandles();
+    if (handles.length > 1) {
+      await this.driver.close();
+      await this.driver.switchTo().window(handles.find((h) => h !== this.handle));
+    } else {
+      await this.driver.get('about:blank');
+    }
+  }
+}
+
+/**
+ * A check that needs what the engine may lack, as a subtest of `t` that is
+ * skipped by name, with the reason, when `lacking` (a string) is set.
+ */
+export function check(t, name, lacking, fn) {
+  return t.test(name, lacking ? { skip: lacking } : {}, fn);
+}
+
+/**
+ * A page on `baseUrl` with console errors and page errors collected in
+ * `page.logs`, failed responses in `page.failed`, and `page.sab`: whether
+ * this page can use SharedArrayBuffer rings (cross-origin isolated and the
+ * engine has SharedArrayBuffer).
+ */
 export async function openPage(context, baseUrl, path = '/tests/browser/pages/blank.html') {
   const page = await context.newPage();
   page.logs = [];
@@ -47,6 +355,7 @@ export async function openPage(context, baseUrl, path = '/tests/browser/pages/bl
   page.failed = [];
   page.on('response', (r) => { if (r.status() >= 400) page.failed.push(`${r.status()} ${r.url()}`); });
   await page.goto(baseUrl + path);
+  page.sab = await page.evaluate(() => typeof SharedArrayBuffer === 'function' && globalThis.crossOriginIsolated === true);
   return page;
 }
 

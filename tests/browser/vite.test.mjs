@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { readFileSync } from 'node:fs';
-import { launch, openPage, serve, REPO } from './harness.mjs';
+import { launch, openPage, serve, REPO, ENGINE, CAN, why, check } from './harness.mjs';
 
 let dir, browser, srv, app;
 before(() => { dir = mkdtempSync(join(tmpdir(), 'voxlet-vite-')); });
@@ -19,7 +19,7 @@ after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-test('npm pack → install into a Vite app → vite build → runs in Chromium', async () => {
+test(`npm pack → install into a Vite app → vite build → runs in ${ENGINE}`, async (t) => {
   const packOut = execFileSync('npm', ['pack', '--json', '--pack-destination', dir], { cwd: join(REPO, 'pkg'), encoding: 'utf8' });
   const pack = JSON.parse(packOut)[0];
   const tgz = join(dir, pack.filename);
@@ -56,6 +56,8 @@ test('npm pack → install into a Vite app → vite build → runs in Chromium',
   // Nothing but the favicon may be missing.
   assert.deepEqual(page.failed.filter((u) => !u.endsWith('/favicon.ico')), []);
   assert.deepEqual(page.logs.filter((l) => l.startsWith('[pageerror]')), []);
+  await check(t, 'no page error from the start of the page load on', !CAN.logsFromLoad && why.logsFromLoad,
+    () => assert.deepEqual(page.logs.filter((l) => l.startsWith('[pageerror]')), []));
 });
 
 test('the same app under the Vite dev server (optimizeDeps.exclude: voxlet, as documented)', { timeout: 60000 }, async () => {

@@ -48,7 +48,7 @@ export class ProcessorBase extends AudioWorkletProcessor {
   fail(e) {
     if (!this.failed) {
       this.failed = true;
-      this.port.postMessage({ t: 'error', message: String((e && e.stack) || e) });
+      this.port.postMessage({ t: 'error', message: errorText(e) });
     }
   }
 
@@ -110,6 +110,19 @@ export class ProcessorBase extends AudioWorkletProcessor {
   tickExtra() {
     return {};
   }
+}
+
+/**
+ * An error as text, name and message first: V8's `stack` starts with them,
+ * SpiderMonkey's (Firefox) and JavaScriptCore's (WebKit) hold only the
+ * frames, so `stack` alone loses the message there.
+ */
+function errorText(e) {
+  if (!e || typeof e !== 'object') return String(e);
+  const head = `${e.name || 'Error'}: ${e.message}`;
+  const stack = typeof e.stack === 'string' ? e.stack : '';
+  if (stack.startsWith(head)) return stack;
+  return stack ? `${head}\n${stack}` : head;
 }
 
 export { glue };
