@@ -2,7 +2,7 @@
 // root on 127.0.0.1 (random port), with or without the COOP/COEP headers
 // that make a page cross-origin isolated (SharedArrayBuffer available).
 //
-//   const srv = await serve({ root, isolated: true }); ... srv.url; await srv.close();
+//   const srv = await serve({ root, isolated: true }); ... srv.url; srv.requests; await srv.close();
 //
 // Also runnable by hand: `node tests/browser/server.mjs [--isolated] [port]`.
 import { createServer } from 'node:http';
@@ -26,7 +26,9 @@ export const REPO = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 
 export async function serve({ root = REPO, isolated = false, port = 0, routes = {} } = {}) {
   const base = resolve(root);
+  const requests = []; // every path asked for, in order (whatever the engine)
   const server = createServer(async (req, res) => {
+    requests.push(new URL(req.url, 'http://x').pathname);
     const headers = { 'cache-control': 'no-store' };
     if (isolated) {
       headers['cross-origin-opener-policy'] = 'same-origin';
@@ -38,6 +40,11 @@ export async function serve({ root = REPO, isolated = false, port = 0, routes = 
       const route = routes[url.pathname];
       if (route) {
         await route(req, res, headers);
+        return;
+      }
+      if (url.pathname === '/favicon.ico') { // asked for by Firefox: no content, not a failure
+        res.writeHead(204, headers);
+        res.end();
         return;
       }
       let path = decodeURIComponent(url.pathname);
@@ -63,6 +70,7 @@ export async function serve({ root = REPO, isolated = false, port = 0, routes = 
   return {
     url: `http://127.0.0.1:${p}`,
     server,
+    requests,
     close: () => new Promise((ok) => { server.closeAllConnections?.(); server.close(() => ok()); }),
   };
 }
