@@ -26,7 +26,7 @@ export CHROMEDRIVER=/usr/bin/chromedriver
 export WASM_BINDGEN_TEST_TIMEOUT=600
 cargo test --target wasm32-unknown-unknown --tests
 
-step "npm package in real Chromium (Playwright): worklets, transports, wire formats, Vite app"
+step "npm package in Chromium, Firefox ESR and WebKitGTK: worklets, transports, wire formats, output routes, Vite app"
 bash scripts/test-browser.sh
 
 step "wasm size budgets (scripts/check-size.sh; the files test-browser.sh built)"
