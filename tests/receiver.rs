@@ -720,6 +720,32 @@ fn stray_packet_of_another_ssrc_is_held_not_played() {
     assert_eq!(rx.stats().ssrc_changes, 0);
 }
 
+#[test]
+fn stray_packets_of_another_ssrc_32768_sequence_numbers_apart_do_not_confirm_it() {
+    // Found by fuzzing (receiver_sequence): the held packet and the next
+    // one of the same foreign SSRC differ by i16::MIN in sequence number,
+    // whose absolute value overflowed (a panic with overflow checks on).
+    let packets = pcmu_stream(1.0, 20, 7);
+    let mut rx = receiver(pinned(8000, 60));
+    let mut buf = vec![0f32; 80];
+    let mut outcomes = Vec::new();
+    for (i, (p, t)) in packets.iter().enumerate() {
+        rx.push(p, t + 20.0).unwrap();
+        if i == 20 || i == 21 {
+            let seq = if i == 20 { 100 } else { 100 + 32768 };
+            outcomes.push(
+                rx.push(&rtp(0, seq, 999, 8, false, &[0xFF; 160]), t + 20.0)
+                    .unwrap(),
+            );
+        }
+        rx.render(&mut buf, *t);
+        rx.render(&mut buf, t + 10.0);
+    }
+    assert_eq!(outcomes, vec![PushOutcome::Held, PushOutcome::Held]);
+    assert_eq!(rx.ssrc(), Some(7));
+    assert_eq!(rx.stats().ssrc_changes, 0);
+}
+
 /// Talkspurts separated by silences in which nothing is sent: sequence
 /// numbers continue, timestamps jump.
 fn talkspurts(spurts: &[(usize, usize)], ptime_ms: usize) -> Vec<(Vec<u8>, f64)> {

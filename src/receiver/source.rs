@@ -17,7 +17,7 @@ const HELD_HEADER_ROOM: usize = 12 + 60 + 4 + 256;
 const SSRC_IDLE_MS: f64 = 1000.0;
 /// A packet from the new SSRC within this many sequence numbers of the
 /// held one confirms it.
-const SSRC_CONFIRM_WINDOW: i16 = 10;
+const SSRC_CONFIRM_WINDOW: u16 = 10;
 /// Sequence numbers of recent telephone-event packets remembered.
 const EVENT_SEQS: usize = 64;
 
@@ -195,7 +195,9 @@ impl SourceTracker {
         match self.held.filter(|h| {
             h.ssrc == ssrc
                 && seq_diff(seq, h.seq) != 0
-                && seq_diff(seq, h.seq).abs() <= SSRC_CONFIRM_WINDOW
+                // unsigned: two sequence numbers 32768 apart differ by
+                // i16::MIN, whose abs() overflows
+                && seq_diff(seq, h.seq).unsigned_abs() <= SSRC_CONFIRM_WINDOW
         }) {
             Some(h) => SourceCheck::Confirmed(h),
             None => SourceCheck::Foreign,
