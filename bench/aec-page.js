@@ -2,9 +2,7 @@
 // player whose output is 'speakers' (the context's destination) or 'aec'
 // (the echo-cancelled route), for one CPU-time round.
 import { register } from '/pkg/src/index.js';
-import { fixtureSchedule } from '/tests/browser/pages/lib.js';
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+import { fixtureSchedule, deliver, audioSleep } from '/tests/browser/pages/lib.js';
 
 /** Plays the fixture once through `output`; resolves when done, with the route used and the quanta rendered. */
 export async function playRound({ output, seconds = 6 }) {
@@ -15,15 +13,9 @@ export async function playRound({ output, seconds = 6 }) {
   const route = await player.outputReady;
   await player.ready;
   const { schedule } = await fixtureSchedule({ name: 'pcmu' });
-  const t0 = performance.now();
   const a0 = ctx.currentTime;
-  let i = 0;
-  while (i < schedule.length) {
-    const el = performance.now() - t0;
-    while (i < schedule.length && schedule[i].atMs <= el) player.push(schedule[i++].bytes);
-    await sleep(5);
-  }
-  while (ctx.currentTime - a0 < seconds) await sleep(20);
+  await deliver(player, schedule);
+  await audioSleep(ctx, seconds - (ctx.currentTime - a0));
   const quanta = ((ctx.currentTime - a0) * ctx.sampleRate) / 128;
   const inbound = player.output ? await player.output.stats() : null;
   player.close();

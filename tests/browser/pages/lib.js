@@ -95,7 +95,7 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
  * wall clock, and a test that waits on the wall clock then records less
  * audio than it expects.
  */
-async function audioSleep(ctx, seconds) {
+export async function audioSleep(ctx, seconds) {
   const from = ctx.currentTime;
   const wallEnd = performance.now() + 4000 * seconds;
   while (ctx.currentTime - from < seconds && performance.now() < wallEnd) await sleep(20);
@@ -135,7 +135,7 @@ export async function playFixtureOffline({ name, rate, channels = 1, payloadType
  * wall clock, paced by timers as a network delivers them; with `stallAtMs`
  * the main thread is blocked (busy) for `stallMs` at that point.
  */
-function deliver(player, packets, { stallAtMs = -1, stallMs = 0 } = {}) {
+export function deliver(player, packets, { stallAtMs = -1, stallMs = 0 } = {}) {
   const start = performance.now();
   let i = 0;
   let stalled = stallAtMs < 0;
