@@ -38,7 +38,7 @@
 
 use std::fs;
 
-use voxlet::codec::{CodecInfo, CodecKind, EncoderSettings, Registry};
+use voxlet::codec::{CodecInfo, CodecKind, EncoderSettings, NeuralOpus, Osce, Registry};
 use voxlet::dsp::Resampler;
 use voxlet::rtp::{RtpHeader, RtpPacket};
 use voxlet::{Receiver, ReceiverConfig};
@@ -59,12 +59,16 @@ struct Trace {
     sim: NetSim,
     ptimes: Vec<usize>,
     render_rate: Option<u32>,
+    /// Outages: every `.0` ms of media, the packets sent in the `.1` ms
+    /// after the middle of the period are lost.
+    outage: Option<(f64, f64)>,
 }
 
 fn parse_trace(desc: &str) -> Trace {
     let mut sim = NetSim::default();
     let mut ptimes = vec![20];
     let mut render_rate = None;
+    let mut outage = None;
     for kv in desc.split_whitespace() {
         let (k, v) = kv
             .split_once('=')
@@ -103,6 +107,10 @@ fn parse_trace(desc: &str) -> Trace {
                     .collect()
             }
             "render" => render_rate = Some(v.parse().expect("render=RATE")),
+            "outage" => {
+                let (a, b) = v.split_once(':').expect("outage=PERIOD_MS:MS");
+                outage = Some((f(a), f(b)));
+            }
             _ => panic!("unknown trace key {k}"),
         }
     }
@@ -110,6 +118,7 @@ fn parse_trace(desc: &str) -> Trace {
         sim,
         ptimes,
         render_rate,
+        outage,
     }
 }
 
@@ -185,14 +194,17 @@ struct Sent {
 }
 
 /// RTP packets of `ptimes` ms (cycled), each sent when its audio is complete.
-fn packetize(c: &Codec, speech16: &[f32], ptimes: &[usize]) -> Vec<Sent> {
+fn packetize(c: &Codec, speech16: &[f32], ptimes: &[usize], dred_ms: u16) -> Vec<Sent> {
     let pcm = resample(speech16, 16000, c.info.sample_rate);
     let mut enc = c
         .info
         .encoder(&EncoderSettings {
             bitrate: 24_000,
-            fec: true,
+            // DRED replaces LBRR: with both, libopus leaves DRED too few
+            // bits at 24 kbit/s and sends none.
+            fec: dred_ms == 0,
             packet_loss_percent: 10,
+            dred_ms,
             ..EncoderSettings::default()
         })
         .expect("encoder");
@@ -259,12 +271,37 @@ fn main() {
         .chunks_exact(2)
         .map(|b| i16::from_le_bytes([b[0], b[1]]) as f32 / 32768.0)
         .collect();
-    let packets = packetize(&c, &speech, &trace.ptimes);
+    let dred_ms: u16 = arg(&args, "--dred").map_or(0, |v| v.parse().expect("--dred MS"));
+    let neural = match arg(&args, "--neural").as_deref() {
+        None | Some("off") => NeuralOpus::default(),
+        Some("plc") => NeuralOpus {
+            deep_plc: true,
+            ..NeuralOpus::default()
+        },
+        Some("dred") => NeuralOpus {
+            deep_plc: true,
+            dred: true,
+            ..NeuralOpus::default()
+        },
+        Some("on") => NeuralOpus::ON,
+        Some("nolace") => NeuralOpus {
+            osce: Osce::NoLace,
+            ..NeuralOpus::ON
+        },
+        Some(x) => panic!("--neural off|plc|dred|on|nolace, not {x}"),
+    };
+    let packets = packetize(&c, &speech, &trace.ptimes, dred_ms);
     let to_send: Vec<(Vec<u8>, f64)> = packets
         .iter()
         .map(|p| (p.bytes.clone(), p.send_ms))
         .collect();
-    let (arrivals, _) = trace.sim.run(&to_send);
+    let (mut arrivals, _) = trace.sim.run(&to_send);
+    if let Some((period, len)) = trace.outage {
+        arrivals.retain(|a| {
+            let t = packets[a.index as usize].start_ms as f64 - period / 2.0;
+            t < 0.0 || t.rem_euclid(period) >= len
+        });
+    }
     let duration_ms = speech.len() as f64 / 16.0;
     let end_ms = duration_ms + 1000.0;
     if let Some(p) = arg(&args, "--arrivals") {
@@ -279,6 +316,7 @@ fn main() {
         registry: reg,
         output_rate: render_rate,
         output_channels: 1,
+        neural,
         ..ReceiverConfig::default()
     })
     .expect("receiver");
@@ -363,7 +401,8 @@ fn main() {
     println!(
         "{{\"rate\": {}, \"packets\": {}, \"received\": {}, \
          \"voxlet\": {{\"delay_ms\": {v_delay:.1}, \"late\": {v_late:.5}, \"concealed\": {v_conc:.5}, \
-         \"fec_recovered\": {}, \"accel\": {}, \"expand\": {}}}, \
+         \"fec_recovered\": {}, \"accel\": {}, \"expand\": {}, \
+         \"fec_samples\": {}, \"dred_samples\": {}, \"deep_plc_samples\": {}, \"concealed_samples\": {}}}, \
          \"baseline\": {{\"delay_ms\": {b_delay:.1}, \"late\": {b_late:.5}, \"concealed\": {b_conc:.5}}}}}",
         c.out_rate,
         packets.len(),
@@ -371,5 +410,9 @@ fn main() {
         s.fec_packets_recovered,
         s.removed_samples_for_acceleration,
         s.inserted_samples_for_deceleration,
+        s.fec_samples,
+        s.dred_samples,
+        s.deep_plc_samples,
+        s.concealed_samples,
     );
 }

@@ -17,6 +17,11 @@ export PATH="$HOME/.cargo/bin:$PWD/node_modules/.bin:$PATH"
 # inner-loop script, so the two cannot drift apart.
 bash scripts/check.sh
 
+step "neural Opus build (cargo feature neural: deep PLC, DRED, OSCE): tests/codec_opus_neural.rs"
+# Its own target dir: the feature changes how libopus is built, and sharing
+# target/ would rebuild libopus back and forth with the default build.
+CARGO_TARGET_DIR=target/neural cargo test -q --release --features neural --test codec_opus_neural
+
 step "fuzzing: every cargo-fuzz target for 8 s from the committed corpus"
 bash scripts/fuzz.sh 8
 

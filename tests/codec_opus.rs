@@ -614,3 +614,27 @@ fn native_and_wasm_decode_the_same() {
         worst / lsb
     );
 }
+
+/// The default build has no neural models: asking for them is an error
+/// that names the cargo feature (tests/codec_opus_neural.rs covers the
+/// `neural` build).
+#[cfg(not(feature = "neural"))]
+#[test]
+fn neural_settings_need_the_neural_build() {
+    use voxlet::codec::NeuralOpus;
+    let mut dec = decoder(1);
+    assert_eq!(
+        dec.set_neural(NeuralOpus::ON),
+        Err(CodecError::FeatureNotBuilt("neural"))
+    );
+    assert_eq!(dec.set_neural(NeuralOpus::default()), Ok(()));
+    let r = OpusEncoder::new(
+        info(1),
+        &EncoderSettings {
+            dred_ms: 100,
+            ..EncoderSettings::default()
+        },
+    );
+    assert!(matches!(r, Err(CodecError::FeatureNotBuilt("neural"))));
+    assert!(!NeuralOpus::built());
+}

@@ -95,6 +95,7 @@ fn config(r: &mut Reader) -> Option<SenderConfig> {
             packet_loss_percent: r.u8() % 110,
             dtx: r.bool(),
             frame_ms: r.u16() % 80,
+            dred_ms: r.u16() % 1100,
         };
     }
     if f & 32 != 0 {

@@ -43,6 +43,9 @@ pub enum CodecError {
     Opus(i32),
     /// This codec was left out of the build (cargo features `opus`, `g722`).
     NotBuilt(CodecKind),
+    /// An optional part of a codec was left out of the build (the name of
+    /// its cargo feature, e.g. `neural`).
+    FeatureNotBuilt(&'static str),
 }
 
 impl fmt::Display for CodecError {
@@ -76,6 +79,12 @@ impl fmt::Display for CodecError {
                 kind.sdp_name(),
                 kind.sdp_name().to_ascii_lowercase()
             ),
+            CodecError::FeatureNotBuilt(feature) => {
+                write!(
+                    f,
+                    "{feature} is not in this build (cargo feature `{feature}`)"
+                )
+            }
         }
     }
 }

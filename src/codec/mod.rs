@@ -19,11 +19,13 @@ pub mod g711;
 #[cfg(feature = "g722")]
 pub mod g722;
 pub mod l16;
+mod neural;
 #[cfg(feature = "opus")]
 pub mod opus;
 pub mod telephone_event;
 
 pub use error::CodecError;
+pub use neural::{NeuralOpus, Osce};
 
 /// The codecs voxlet knows.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -229,6 +231,11 @@ pub struct EncoderSettings {
     pub packet_loss_percent: u8,
     /// Discontinuous transmission: tiny packets (and none at RTP level) in silence.
     pub dtx: bool,
+    /// Deep REDundancy (Opus DRED, `neural` builds): how much past audio,
+    /// in ms (multiples of 10, at most 1000; 0 = off), each packet carries
+    /// for receivers to recover bursts of loss. It takes bitrate from the
+    /// primary encoding, more with a higher `packet_loss_percent`.
+    pub dred_ms: u16,
     /// Frame duration in milliseconds (Opus: 10, 20, 40 or 60).
     pub frame_ms: u16,
 }
@@ -242,6 +249,7 @@ impl Default for EncoderSettings {
             fec: false,
             packet_loss_percent: 0,
             dtx: false,
+            dred_ms: 0,
             frame_ms: 20,
         }
     }
@@ -284,6 +292,33 @@ pub trait Decoder: Send {
     fn has_fec(&self, payload: &[u8]) -> bool {
         let _ = payload;
         false
+    }
+    /// Selects machine-learned decoding (Opus in a `neural` build). Codecs
+    /// without it accept only [`NeuralOpus::is_off`] settings and answer
+    /// [`CodecError::Unsupported`] otherwise.
+    fn set_neural(&mut self, neural: NeuralOpus) -> Result<(), CodecError> {
+        if neural.is_off() {
+            Ok(())
+        } else {
+            Err(CodecError::Unsupported("neural decoding"))
+        }
+    }
+    /// Recovers `frames` lost frames that end `before` frames ahead of the
+    /// first sample of the later packet `later`, from the deep redundancy it
+    /// carries (Opus DRED). `key` names `later` (its sequence number, say),
+    /// so that its redundancy is parsed once however many gaps it fills.
+    /// `Ok(None)`: no redundancy here (none sent, not this far back, or the
+    /// decoder was not asked for DRED); the caller conceals instead.
+    fn decode_redundancy(
+        &mut self,
+        later: &[u8],
+        key: u64,
+        before: usize,
+        frames: usize,
+        out: &mut [f32],
+    ) -> Result<Option<usize>, CodecError> {
+        let _ = (later, key, before, frames, out);
+        Ok(None)
     }
     /// Forgets all stream state (new SSRC, after a long gap).
     fn reset(&mut self);

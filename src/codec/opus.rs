@@ -23,7 +23,7 @@ use std::alloc::{self, Layout};
 
 use opusic_sys as ffi;
 
-use super::{CodecInfo, CodecKind, Decoder, Encoder, EncoderSettings, OpusApplication};
+use super::{CodecInfo, CodecKind, Decoder, Encoder, EncoderSettings, NeuralOpus, OpusApplication};
 use crate::codec::CodecError;
 
 /// Opus always runs at 48 kHz here (RFC 7587: the RTP clock is 48 kHz).
@@ -122,6 +122,9 @@ pub struct OpusDecoder {
     info: CodecInfo,
     channels: usize,
     state: State,
+    neural: NeuralOpus,
+    #[cfg(feature = "neural")]
+    dred: Option<dred::Dred>,
 }
 
 impl OpusDecoder {
@@ -136,7 +139,15 @@ impl OpusDecoder {
             info,
             channels,
             state,
+            neural: NeuralOpus::default(),
+            #[cfg(feature = "neural")]
+            dred: None,
         })
+    }
+
+    /// The machine-learned tools this decoder uses.
+    pub fn neural(&self) -> NeuralOpus {
+        self.neural
     }
 
     /// One libopus decode call writing exactly `frames` frames (or an error).
@@ -216,10 +227,164 @@ impl Decoder for OpusDecoder {
         unsafe { ffi::opus_packet_has_lbrr(payload.as_ptr(), len) == 1 }
     }
 
+    /// Deep PLC, DRED and OSCE (libopus decoder complexity 5–7); needs the
+    /// `neural` feature for anything but all-off. Allocates the DRED
+    /// decoder here, at set-up, never while decoding.
+    fn set_neural(&mut self, neural: NeuralOpus) -> Result<(), CodecError> {
+        if !neural.is_off() && !NeuralOpus::built() {
+            return Err(CodecError::FeatureNotBuilt("neural"));
+        }
+        #[cfg(feature = "neural")]
+        {
+            self.dred = match (neural.dred, self.dred.take()) {
+                (true, Some(d)) => Some(d),
+                (true, None) => Some(dred::Dred::new()?),
+                (false, _) => None,
+            };
+        }
+        // SAFETY: valid state; SET_COMPLEXITY takes one opus_int32.
+        check(unsafe {
+            ffi::opus_decoder_ctl(
+                self.state.cast(),
+                ffi::OPUS_SET_COMPLEXITY_REQUEST,
+                neural.decoder_complexity(),
+            )
+        })?;
+        self.neural = neural;
+        Ok(())
+    }
+
+    /// DRED in `later` (parsed once per `key`); `before` and `frames` are
+    /// multiples of 2.5 ms. Falls back (`Ok(None)`) when the packet has no
+    /// DRED or none reaching `before` frames back.
+    #[cfg(feature = "neural")]
+    fn decode_redundancy(
+        &mut self,
+        later: &[u8],
+        key: u64,
+        before: usize,
+        frames: usize,
+        out: &mut [f32],
+    ) -> Result<Option<usize>, CodecError> {
+        let Some(d) = self.dred.as_mut() else {
+            return Ok(None);
+        };
+        check_gap(frames)?;
+        check_out(frames * self.channels, out)?;
+        if before < frames || before > dred::MAX_SAMPLES {
+            return Ok(None);
+        }
+        if !d.covers(later, key, before, frames)? {
+            return Ok(None);
+        }
+        // SAFETY: valid decoder state and a DRED state filled by
+        // opus_dred_parse; `out` holds `frames * channels` floats.
+        let ret = unsafe {
+            ffi::opus_decoder_dred_decode_float(
+                self.state.cast(),
+                d.data(),
+                before as i32,
+                out.as_mut_ptr(),
+                frames as c_int,
+            )
+        };
+        check(ret).map(Some)
+    }
+
     fn reset(&mut self) {
-        // SAFETY: valid state; OPUS_RESET_STATE takes no argument and cannot fail.
+        // SAFETY: valid state; OPUS_RESET_STATE takes no argument and cannot
+        // fail; it keeps the complexity (the neural settings).
         unsafe {
             ffi::opus_decoder_ctl(self.state.cast(), ffi::OPUS_RESET_STATE);
+        }
+        #[cfg(feature = "neural")]
+        if let Some(d) = self.dred.as_mut() {
+            d.forget();
+        }
+    }
+}
+
+#[cfg(feature = "neural")]
+mod dred {
+    //! The DRED side of a decoder: libopus' DRED decoder (the RDO-VAE
+    //! model) and one parsed packet's redundancy, in Rust-owned memory.
+    use super::{check, ffi, payload_len, State, RATE};
+    use crate::codec::CodecError;
+    use core::ffi::c_int;
+
+    /// Most redundancy DRED carries: 1 s at 48 kHz.
+    pub const MAX_SAMPLES: usize = 48_000;
+
+    pub struct Dred {
+        decoder: State,
+        data: State,
+        /// Which packet `data` holds, and how far back it was asked for.
+        parsed: Option<(u64, usize)>,
+        /// Samples before the packet the redundancy reaches (0: none) and
+        /// the unencoded samples just before the packet.
+        reach: usize,
+        end: usize,
+    }
+
+    impl Dred {
+        pub fn new() -> Result<Dred, CodecError> {
+            // SAFETY: plain queries.
+            let decoder = State::new(unsafe { ffi::opus_dred_decoder_get_size() })?;
+            let data = State::new(unsafe { ffi::opus_dred_get_size() })?;
+            // SAFETY: `decoder` is opus_dred_decoder_get_size bytes; init
+            // points the model at the built-in weights (no allocation).
+            check(unsafe { ffi::opus_dred_decoder_init(decoder.cast()) })?;
+            Ok(Dred {
+                decoder,
+                data,
+                parsed: None,
+                reach: 0,
+                end: 0,
+            })
+        }
+
+        pub fn data(&self) -> *const ffi::OpusDRED {
+            self.data.cast()
+        }
+
+        pub fn forget(&mut self) {
+            self.parsed = None;
+        }
+
+        /// Parses `packet` (unless it is `key`'s, parsed at least `before`
+        /// back) and says whether its DRED covers any of the `frames`
+        /// samples that start `before` samples back (libopus fills what it
+        /// does not cover with deep PLC).
+        pub fn covers(
+            &mut self,
+            packet: &[u8],
+            key: u64,
+            before: usize,
+            frames: usize,
+        ) -> Result<bool, CodecError> {
+            if !matches!(self.parsed, Some((k, b)) if k == key && b >= before) {
+                self.parsed = None;
+                let len = payload_len(packet)?;
+                let mut end: c_int = 0;
+                // SAFETY: valid DRED decoder and data states; `packet` is
+                // `len` bytes; libopus bounds-checks the parse.
+                let ret = unsafe {
+                    ffi::opus_dred_parse(
+                        self.decoder.cast(),
+                        self.data.cast(),
+                        packet.as_ptr(),
+                        len,
+                        before as i32,
+                        RATE,
+                        &mut end,
+                        0,
+                    )
+                };
+                self.reach = check(ret)?;
+                self.end = usize::try_from(end).unwrap_or(0);
+                self.parsed = Some((key, before));
+            }
+            Ok(before.saturating_sub(frames) < self.reach && before > self.end)
         }
     }
 }
@@ -251,6 +416,12 @@ impl OpusEncoder {
         if ![10, 20, 40, 60].contains(&s.frame_ms) {
             return Err(CodecError::BadSetting("frame_ms"));
         }
+        if s.dred_ms > 1000 || s.dred_ms % 10 != 0 {
+            return Err(CodecError::BadSetting("dred_ms"));
+        }
+        if s.dred_ms > 0 && !NeuralOpus::built() {
+            return Err(CodecError::FeatureNotBuilt("neural"));
+        }
         let application = match s.application {
             OpusApplication::Voip => ffi::OPUS_APPLICATION_VOIP,
             OpusApplication::Audio => ffi::OPUS_APPLICATION_AUDIO,
@@ -275,6 +446,12 @@ impl OpusEncoder {
             s.packet_loss_percent as i32,
         )?;
         set(ffi::OPUS_SET_DTX_REQUEST, s.dtx as i32)?;
+        if s.dred_ms > 0 {
+            set(
+                ffi::OPUS_SET_DRED_DURATION_REQUEST,
+                i32::from(s.dred_ms / 10),
+            )?;
+        }
         let mut lookahead: i32 = 0;
         // SAFETY: valid state; GET_LOOKAHEAD writes one opus_int32.
         check(unsafe {

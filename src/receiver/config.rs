@@ -1,7 +1,7 @@
 //! Receiver settings ([`ReceiverConfig`]), why they can be refused
 //! ([`ReceiverConfigError`]), and the validated [`Settings`] the receive path reads.
 
-use crate::codec::Registry;
+use crate::codec::{NeuralOpus, Registry};
 use crate::dsp::Quality;
 
 use super::error::ReceiverConfigError;
@@ -50,6 +50,9 @@ pub struct ReceiverConfig {
     pub fec: bool,
     /// Resampler filter quality.
     pub resampler_quality: Quality,
+    /// Machine-learned Opus decoding (deep PLC, DRED, OSCE) for every Opus
+    /// payload type; anything but all-off needs the `neural` build.
+    pub neural: NeuralOpus,
 }
 
 impl Default for ReceiverConfig {
@@ -67,6 +70,7 @@ impl Default for ReceiverConfig {
             dtmf_timeout_ms: 300,
             fec: true,
             resampler_quality: Quality::Medium,
+            neural: NeuralOpus::default(),
         }
     }
 }
@@ -87,6 +91,10 @@ pub(super) struct Settings {
     pub max_conceal_ms: f64,
     /// Recover single lost packets from Opus in-band FEC.
     pub fec_enabled: bool,
+    /// Recover lost audio from Opus DRED in later packets.
+    pub dred_enabled: bool,
+    /// Opus concealment is deep PLC (counted apart in the stats).
+    pub deep_plc: bool,
     /// Longest internal render block, output frames (20 ms, at least 128).
     pub sub_block: usize,
 }
@@ -125,6 +133,8 @@ impl ReceiverConfig {
             max_payload: self.max_payload_bytes,
             max_conceal_ms: f64::from(self.max_conceal_ms),
             fec_enabled: self.fec,
+            dred_enabled: self.neural.dred,
+            deep_plc: self.neural.decoder_complexity() >= 5,
             sub_block: (out_rate as usize / 50).max(128),
         })
     }

@@ -156,9 +156,13 @@ impl DecoderDatabase {
             } else {
                 info
             };
-            let dec = dinfo
+            let mut dec = dinfo
                 .decoder()
                 .map_err(|error| ReceiverConfigError::Codec { pt, error })?;
+            if info.kind == CodecKind::Opus {
+                dec.set_neural(cfg.neural)
+                    .map_err(|error| ReceiverConfigError::Codec { pt, error })?;
+            }
             let codec_ch = usize::from(dinfo.channels.max(1));
             let pc = codec_ch.min(out_ch);
             let chain = match chains

@@ -72,6 +72,9 @@ impl Receiver {
         let ms = gap_ms.map_or(f64::from(STEP_MS), |g| g.min(f64::from(STEP_MS)).max(0.0));
         let rate = self.chain_rate();
         let frames = ms_to_frames(ms, rate).max(1);
+        if self.cfg.dred_enabled && self.recover_dred(frames) {
+            return Step::Audio;
+        }
         if !self.playout.in_loss {
             self.playout.in_loss = true;
             self.stats.concealment_events += 1;
@@ -119,7 +122,12 @@ impl Receiver {
         let codec_plc = self.decoders.codec_plc();
         if codec_plc && self.decoders.is_active() {
             let n = frames.div_ceil(OPUS_STEP).max(1) * OPUS_STEP;
-            if self.codec_conceal(n, tag::CONCEALED, tag::CONCEALED_SILENT, advance) {
+            let loud = if self.cfg.deep_plc {
+                tag::CONCEALED_DEEP
+            } else {
+                tag::CONCEALED
+            };
+            if self.codec_conceal(n, loud, tag::CONCEALED_SILENT, advance) {
                 return;
             }
         }
@@ -137,6 +145,57 @@ impl Receiver {
         let end = self.sync.end_pos();
         self.sync.set_commit(end);
         self.after_append(n, advance);
+    }
+
+    /// Recovers the next `frames` (rounded up to 2.5 ms) of a gap from the
+    /// deep redundancy (Opus DRED) of the packet after it, if that packet
+    /// is buffered, decodes with the current decoder and carries DRED
+    /// reaching this far back. False: conceal instead.
+    pub(super) fn recover_dred(&mut self, frames: usize) -> bool {
+        let Some(p) = self.buffer.front().copied() else {
+            return false;
+        };
+        if p.decoder as usize != self.decoders.current_index() || !self.decoders.is_active() {
+            return false;
+        }
+        let clock = self.playout.clock.max(1);
+        let Some(d) = self.decoders.current_mut() else {
+            return false;
+        };
+        let rate = d.info.sample_rate;
+        let codec_ch = d.codec_ch;
+        let before =
+            (p.ts - self.playout.play_ts).max(0) as u64 * u64::from(rate) / u64::from(clock);
+        let before = before as usize / OPUS_STEP * OPUS_STEP;
+        let n = frames.div_ceil(OPUS_STEP).max(1) * OPUS_STEP;
+        if before < n {
+            return false;
+        }
+        let payload = self.buffer.payload(0);
+        let Some(buf) = self.dec_buf.get_mut(..n * codec_ch) else {
+            return false;
+        };
+        match d
+            .dec
+            .decode_redundancy(payload, p.seq as u64, before, n, buf)
+        {
+            Ok(Some(got)) => {
+                let end = self.sync.end_pos();
+                self.commit_to(end);
+                let m = self.append_decoded(got, codec_ch);
+                self.sync.advance(m, tag::RECOVERED_DRED);
+                let end = self.sync.end_pos();
+                self.sync.set_commit(end);
+                self.after_append(m, true);
+                self.playout.in_loss = false;
+                true
+            }
+            Ok(None) => false,
+            Err(_) => {
+                self.stats.errors.decode_failed += 1;
+                false
+            }
+        }
     }
 
     /// Codec PLC (or CNG after a DTX packet) into the sync buffer.

@@ -153,7 +153,7 @@ impl Receiver {
         };
         let (used, got) = chain.rs.process(src, tmp);
         // Stats by what the consumed frames were, scaled to output frames.
-        let mut counts = [0usize; 5];
+        let mut counts = [0usize; tag::COUNT];
         for t in tags.iter().take(used) {
             if let Some(c) = counts.get_mut(*t as usize) {
                 *c += 1;
@@ -161,20 +161,25 @@ impl Receiver {
         }
         if used > 0 {
             let k = got as f64 / used as f64;
-            let [normal, concealed, silent, comfort, _prestart] = counts;
+            let [normal, concealed, silent, comfort, _prestart, fec, dred, deep] = counts;
+            let decoded = normal + fec + dred;
+            let concealed = concealed + deep;
             let c = &mut self.carries;
             let s = &mut self.stats;
             let total = c
                 .total
-                .take((normal + concealed + silent + comfort) as f64 * k);
+                .take((decoded + concealed + silent + comfort) as f64 * k);
             s.total_samples_received += total;
             s.total_samples_duration += total as f64 / f64::from(self.cfg.out_rate);
             let conc = c.concealed.take((concealed + silent) as f64 * k);
             s.concealed_samples += conc;
             s.silent_concealed_samples += c.silent.take(silent as f64 * k);
             s.comfort_samples += c.comfort.take(comfort as f64 * k);
+            s.fec_samples += c.fec.take(fec as f64 * k);
+            s.dred_samples += c.dred.take(dred as f64 * k);
+            s.deep_plc_samples += c.deep.take(deep as f64 * k);
             info.concealed_frames += ((concealed + silent) as f64 * k).round() as usize;
-            info.decoded_frames += (normal as f64 * k).round() as usize;
+            info.decoded_frames += (decoded as f64 * k).round() as usize;
         }
         // Up-mix into the caller's interleaved block.
         let ch = self.cfg.out_ch;
@@ -652,7 +657,7 @@ impl Receiver {
         match d.dec.decode_fec(payload, frames, buf) {
             Ok(n) => {
                 let m = self.append_decoded(n, codec_ch);
-                self.sync.advance(m, tag::NORMAL);
+                self.sync.advance(m, tag::RECOVERED_FEC);
                 let need = p.need_ms(self.delay.min_ms());
                 self.count_emitted(m, rate, t - p.arrival_ms, need);
                 self.stats.fec_packets_recovered += 1;

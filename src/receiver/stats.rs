@@ -121,6 +121,15 @@ pub struct ReceiverStats {
     /// voxlet extension: packets whose lost predecessor was recovered from
     /// their FEC.
     pub fec_packets_recovered: u64,
+    /// voxlet extension: samples recovered from in-band FEC (Opus LBRR);
+    /// not concealment.
+    pub fec_samples: u64,
+    /// voxlet extension: samples recovered from deep redundancy (Opus
+    /// DRED) in later packets; not concealment.
+    pub dred_samples: u64,
+    /// voxlet extension: samples of `concealed_samples` made by deep PLC
+    /// (the rest is the classic PLC).
+    pub deep_plc_samples: u64,
     /// `audioLevel`: RMS of the played audio over the last 100 ms, 0..=1
     /// (the `totalAudioEnergy` algorithm over that interval, as the spec
     /// allows).
@@ -341,6 +350,12 @@ pub(crate) struct Carries {
     pub inserted: Carry,
     /// `removedSamplesForAcceleration`.
     pub removed: Carry,
+    /// `fec_samples`.
+    pub fec: Carry,
+    /// `dred_samples`.
+    pub dred: Carry,
+    /// `deep_plc_samples`.
+    pub deep: Carry,
 }
 
 /// `audioLevel` / `totalAudioEnergy` meter over played output.

@@ -23,6 +23,14 @@ pub(crate) mod tag {
     pub const COMFORT: u8 = 3;
     /// Silence before playout ever started (not counted as received).
     pub const PRESTART: u8 = 4;
+    /// Recovered from in-band FEC (Opus LBRR).
+    pub const RECOVERED_FEC: u8 = 5;
+    /// Recovered from deep redundancy (Opus DRED).
+    pub const RECOVERED_DRED: u8 = 6;
+    /// Concealment by deep PLC (counted in `CONCEALED` too).
+    pub const CONCEALED_DEEP: u8 = 7;
+    /// How many tags there are.
+    pub const COUNT: usize = 8;
 }
 
 #[derive(Clone, Debug)]

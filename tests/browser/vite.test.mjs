@@ -35,7 +35,13 @@ test(`npm pack → install into a Vite app → vite build → runs in ${ENGINE}`
   execFileSync('npm', ['install', '--offline', '--no-audit', '--no-fund', '--no-package-lock', tgz], { cwd: app, stdio: 'pipe' });
 
   const { build } = await import('vite');
-  await build({ root: app, logLevel: 'warn', configFile: false, build: { outDir: join(app, 'dist'), emptyOutDir: true } });
+  await build({
+    root: app, logLevel: 'warn', configFile: false,
+    build: {
+      outDir: join(app, 'dist'), emptyOutDir: true,
+      rollupOptions: { input: { main: join(app, 'index.html'), player: join(app, 'player.html') } },
+    },
+  });
   const assets = readdirSync(join(app, 'dist/assets'));
   const sizes = assets.map((a) => {
     const b = readFileSync(join(app, 'dist/assets', a));
@@ -58,6 +64,28 @@ test(`npm pack → install into a Vite app → vite build → runs in ${ENGINE}`
   assert.deepEqual(page.logs.filter((l) => l.startsWith('[pageerror]')), []);
   await check(t, 'no page error from the start of the page load on', !CAN.logsFromLoad && why.logsFromLoad,
     () => assert.deepEqual(page.logs.filter((l) => l.startsWith('[pageerror]')), []));
+});
+
+test('a player-only page of the Vite app fetches only the player-only wasm', async () => {
+  assert.ok(app, 'the packed app exists (first test)');
+  // Vite emits both wasm files (each is a static new URL(...) in the
+  // package), hashed under the same name; they are told apart by size:
+  // the player-only build is the smaller one.
+  const wasms = readdirSync(join(app, 'dist/assets')).filter((a) => a.endsWith('.wasm'))
+    .map((a) => ({ name: a, size: statSync(join(app, 'dist/assets', a)).size }))
+    .sort((a, b) => a.size - b.size);
+  assert.equal(wasms.length, 2, `two wasm builds emitted: ${JSON.stringify(wasms)}`);
+  const [playerWasm, fullWasm] = wasms;
+  const before = srv.requests.length;
+  const page = await openPage(browser.context, srv.url, '/player.html');
+  await page.waitForFunction(() => window.result, null, { timeout: 20000 });
+  const result = await page.evaluate(() => window.result);
+  const fetched = srv.requests.slice(before).filter((p) => p.endsWith('.wasm'));
+  console.log(`# player page: ${JSON.stringify({ ok: result.ok, error: result.error, packets: result.stats && result.stats.packetsReceived, fetched, playerWasm, fullWasm })}`);
+  assert.ok(result.ok, result.error);
+  assert.ok(result.stats.packetsReceived >= 45, `${result.stats.packetsReceived} packets played`);
+  assert.deepEqual([...new Set(fetched)], [`/assets/${playerWasm.name}`], 'only the player-only wasm is fetched');
+  assert.match(result.mic, /needs the full build/, 'createMic() on the player build says why it cannot');
 });
 
 test('the same app under the Vite dev server (optimizeDeps.exclude: voxlet, as documented)', { timeout: 60000 }, async () => {
