@@ -46,6 +46,13 @@ mod link;
 mod mic;
 mod player;
 
+// The crates this API is written in, so that an app needs no dependency
+// line of its own for them (and gets the web-sys features used here):
+// `use voxlet::web::{web_sys, js_sys, wasm_bindgen_futures};`.
+pub use js_sys;
+pub use wasm_bindgen_futures;
+pub use web_sys;
+
 pub use link::{Link, LinkCounts, LinkEvent, LinkOptions, Message, TwilioOptions, WireFormat};
 pub use mic::{Mic, MicEvent, MicOptions, PacketKind};
 pub use player::{

@@ -1,0 +1,87 @@
+//! voxlet from Rust in the browser: [`call`] plays what a WebSocket sends
+//! (raw RTP, one packet per message) and sends the microphone back as
+//! PCMU, through the npm package's AudioWorklet processors and wasm. The
+//! page (`index.html`) only loads this module and calls `call()`.
+#![cfg(target_arch = "wasm32")]
+
+use voxlet::web::web_sys::{AudioContext, WebSocket};
+use voxlet::web::{js_sys, wasm_bindgen_futures, web_sys}; // re-exported: no dependency lines of their own
+use voxlet::web::{
+    Link, LinkOptions, Mic, MicOptions, Player, PlayerOptions, RegisterOptions, Voxlet,
+};
+use wasm_bindgen::prelude::*;
+
+/// Plays what `url` sends and sends it the microphone; `voxlet_base` is
+/// where the npm package's files are served (its `worklet/` and `wasm/`);
+/// `sample_rate`: the AudioContext's (left out: the device's).
+#[wasm_bindgen]
+pub async fn call(
+    url: String,
+    voxlet_base: String,
+    sample_rate: Option<f32>,
+) -> Result<Call, JsValue> {
+    let options = web_sys::AudioContextOptions::new();
+    if let Some(rate) = sample_rate {
+        options.set_sample_rate(rate);
+    }
+    let ctx = AudioContext::new_with_context_options(&options)?;
+    let vox = Voxlet::register(&ctx, &RegisterOptions::at(&voxlet_base)).await?;
+    let player = vox.create_player(&PlayerOptions::default())?;
+    player.connect_to_destination()?;
+    let mic = vox.open_mic(&MicOptions::default()).await?;
+    let link = Link::websocket(
+        &WebSocket::new(&url)?,
+        LinkOptions::rtp(Some(&player), Some(&mic)),
+    )?;
+    Ok(Call {
+        ctx,
+        player,
+        mic,
+        link,
+    })
+}
+
+/// A call in progress.
+#[wasm_bindgen]
+pub struct Call {
+    ctx: AudioContext,
+    player: Player,
+    mic: Mic,
+    link: Link,
+}
+
+#[wasm_bindgen]
+impl Call {
+    /// The call's AudioContext.
+    pub fn context(&self) -> AudioContext {
+        self.ctx.clone()
+    }
+
+    /// The player's node (to show levels, record…).
+    pub fn player(&self) -> web_sys::AudioNode {
+        self.player.node().clone().into()
+    }
+
+    /// The player's latest statistics as `{ name: value }` (WebRTC names).
+    pub fn stats(&self) -> js_sys::Object {
+        let o = js_sys::Object::new();
+        for (k, v) in self.player.stats().map(|s| s.0).unwrap_or_default() {
+            let _ = js_sys::Reflect::set(&o, &k.into(), &v.into());
+        }
+        o
+    }
+
+    /// Sends DTMF digits (RFC 4733, 100 ms each).
+    pub fn dtmf(&self, digits: &str) {
+        self.mic.send_dtmf(digits, 100.0, 10.0);
+    }
+
+    /// Ends the call: the link, both nodes, the microphone and the context.
+    #[wasm_bindgen(js_name = hangUp)]
+    pub fn hang_up(&self) {
+        self.link.close();
+        self.mic.close();
+        self.player.close();
+        let _ = self.ctx.close();
+    }
+}
