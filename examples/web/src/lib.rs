@@ -11,9 +11,32 @@ use voxlet::web::{
 };
 use wasm_bindgen::prelude::*;
 
-/// Plays what `url` sends and sends it the microphone; `voxlet_base` is
-/// where the npm package's files are served (its `worklet/` and `wasm/`);
-/// `sample_rate`: the AudioContext's (left out: the device's).
+/// Voice on `ctx`: plays what `url` sends, sends it the microphone, logs
+/// DTMF keys; the npm package's files (its `worklet/` and `wasm/`) are
+/// served at `base`. This function is the snippet in README.md.
+pub async fn voice(
+    ctx: &AudioContext,
+    base: &str,
+    url: &str,
+) -> Result<(Player, Mic, Link), JsValue> {
+    let vox = Voxlet::register(ctx, &RegisterOptions::at(base)).await?;
+    let player = vox.create_player(&PlayerOptions::default())?;
+    player.connect_to_destination()?;
+    let mic = vox.open_mic(&MicOptions::default()).await?;
+    let link = Link::websocket(
+        &WebSocket::new(url)?,
+        LinkOptions::rtp(Some(&player), Some(&mic)),
+    )?;
+    player.on_event(|e| {
+        if let PlayerEvent::Dtmf(d) = e {
+            web_sys::console::log_1(&d.digit.as_str().into())
+        }
+    });
+    Ok((player, mic, link))
+}
+
+/// [`voice`] on a new AudioContext, for the page: `sample_rate` is the
+/// context's (left out: the device's).
 #[wasm_bindgen]
 pub async fn call(
     url: String,
@@ -25,14 +48,7 @@ pub async fn call(
         options.set_sample_rate(rate);
     }
     let ctx = AudioContext::new_with_context_options(&options)?;
-    let vox = Voxlet::register(&ctx, &RegisterOptions::at(&voxlet_base)).await?;
-    let player = vox.create_player(&PlayerOptions::default())?;
-    player.connect_to_destination()?;
-    let mic = vox.open_mic(&MicOptions::default()).await?;
-    let link = Link::websocket(
-        &WebSocket::new(&url)?,
-        LinkOptions::rtp(Some(&player), Some(&mic)),
-    )?;
+    let (player, mic, link) = voice(&ctx, &voxlet_base, &url).await?;
     Ok(Call {
         ctx,
         player,
