@@ -421,3 +421,143 @@ async fn twilio_stream_plays_and_acknowledges_marks_when_played() {
     link.close();
     assert_eq!(events.borrow().last(), Some(&LinkEvent::Close));
 }
+
+/// Two RTCPeerConnections of this page connected to each other, and the
+/// data channel at both ends once open.
+async fn data_channel_pair() -> (web_sys::RtcDataChannel, web_sys::RtcDataChannel, impl Drop) {
+    use web_sys::{
+        RtcDataChannel, RtcDataChannelEvent, RtcPeerConnection, RtcPeerConnectionIceEvent,
+    };
+    struct Keep(
+        Vec<Closure<dyn FnMut(JsValue)>>,
+        RtcPeerConnection,
+        RtcPeerConnection,
+    );
+    impl Drop for Keep {
+        fn drop(&mut self) {
+            self.1.close();
+            self.2.close();
+        }
+    }
+    let pc1 = RtcPeerConnection::new().unwrap();
+    let pc2 = RtcPeerConnection::new().unwrap();
+    let mut keep = Vec::new();
+    for (from, to) in [(&pc1, &pc2), (&pc2, &pc1)] {
+        let to = to.clone();
+        let cb = Closure::<dyn FnMut(JsValue)>::new(move |e: JsValue| {
+            let e: RtcPeerConnectionIceEvent = e.unchecked_into();
+            let _ = to.add_ice_candidate_with_opt_rtc_ice_candidate(e.candidate().as_ref());
+        });
+        from.set_onicecandidate(Some(cb.as_ref().unchecked_ref()));
+        keep.push(cb);
+    }
+    let far: Rc<RefCell<Option<RtcDataChannel>>> = Rc::new(RefCell::new(None));
+    let f = far.clone();
+    let cb = Closure::<dyn FnMut(JsValue)>::new(move |e: JsValue| {
+        *f.borrow_mut() = Some(e.unchecked_into::<RtcDataChannelEvent>().channel());
+    });
+    pc2.set_ondatachannel(Some(cb.as_ref().unchecked_ref()));
+    keep.push(cb);
+    let near = pc1.create_data_channel("voice");
+    let offer = JsFuture::from(pc1.create_offer()).await.unwrap();
+    JsFuture::from(pc1.set_local_description(offer.unchecked_ref()))
+        .await
+        .unwrap();
+    JsFuture::from(pc2.set_remote_description(offer.unchecked_ref()))
+        .await
+        .unwrap();
+    let answer = JsFuture::from(pc2.create_answer()).await.unwrap();
+    JsFuture::from(pc2.set_local_description(answer.unchecked_ref()))
+        .await
+        .unwrap();
+    JsFuture::from(pc1.set_remote_description(answer.unchecked_ref()))
+        .await
+        .unwrap();
+    let open = |dc: &RtcDataChannel| dc.ready_state() == web_sys::RtcDataChannelState::Open;
+    for _ in 0..500 {
+        if open(&near) && far.borrow().as_ref().is_some_and(open) {
+            break;
+        }
+        sleep_ms(20).await;
+    }
+    let far = far.borrow().clone().expect("the far end's data channel");
+    assert!(open(&near) && open(&far), "data channel open");
+    (near, far, Keep(keep, pc1, pc2))
+}
+
+#[wasm_bindgen_test]
+async fn rtp_over_a_data_channel_reaches_the_far_player_and_closing_the_channel_closes_the_links() {
+    let (near, far, _peers) = data_channel_pair().await;
+    // Mic side: a tone into a mic node, its packets on `near`.
+    let mic_ctx = offline(48000.0, 1.0);
+    let vox = register(&mic_ctx).await;
+    let mic = vox.create_mic(&MicOptions::codec("PCMU/8000", 0)).unwrap();
+    let osc = web_sys::OscillatorNode::new(&mic_ctx).unwrap();
+    osc.connect_with_audio_node(mic.node()).unwrap();
+    osc.start().unwrap();
+    mic.ready().await.unwrap();
+    let sender = Link::data_channel(&near, LinkOptions::rtp(None, Some(&mic))).unwrap();
+    // Player side: what arrives on `far`.
+    let play_ctx = offline(8000.0, 1.5);
+    let vox2 = register(&play_ctx).await;
+    let player = vox2.create_player(&PlayerOptions::default()).unwrap();
+    player.connect_to_destination().unwrap();
+    player.ready().await.unwrap();
+    let receiver = Link::data_channel(&far, LinkOptions::rtp(Some(&player), None)).unwrap();
+    let events = Rc::new(RefCell::new(Vec::new()));
+    let ev = events.clone();
+    receiver.on_event(move |e| ev.borrow_mut().push(e.clone()));
+
+    render(&mic_ctx).await;
+    for _ in 0..250 {
+        let (out, inn) = (sender.counts().messages_out, receiver.counts().messages_in);
+        if out >= 50 && inn == out {
+            break;
+        }
+        sleep_ms(20).await;
+    }
+    let (sent, got) = (sender.counts(), receiver.counts());
+    assert!(sent.messages_out >= 50, "{sent:?}");
+    assert_eq!(
+        got.messages_in, sent.messages_out,
+        "a reliable channel loses nothing"
+    );
+    let rtcp = events
+        .borrow()
+        .iter()
+        .filter(|e| matches!(e, LinkEvent::Rtcp(_)))
+        .count() as u64;
+    assert_eq!(got.audio_in + rtcp, got.messages_in);
+    assert_eq!(got.errors, 0);
+
+    player.sync().await.unwrap();
+    let out = render(&play_ctx).await;
+    player.sync().await.unwrap();
+    let stats = player.stats().expect("stats");
+    assert_eq!(
+        stats.get("packetsReceived"),
+        Some(got.audio_in as f64),
+        "{stats:?}"
+    );
+    // The oscillator's 440 Hz (its default) came through.
+    let played: Vec<f32> = out.iter().copied().filter(|v| v.abs() > 1e-4).collect();
+    assert!(played.len() > 4000, "{} samples played", played.len());
+    assert!(
+        (zcr(&played, 8000.0) - 880.0).abs() < 40.0,
+        "440 Hz: {}",
+        zcr(&played, 8000.0)
+    );
+
+    // Closing the channel closes both links (the transport's close event).
+    near.close();
+    for _ in 0..250 {
+        if sender.is_closed() && receiver.is_closed() {
+            break;
+        }
+        sleep_ms(20).await;
+    }
+    assert!(sender.is_closed() && receiver.is_closed());
+    assert_eq!(events.borrow().last(), Some(&LinkEvent::Close));
+    mic.close();
+    player.close();
+}

@@ -113,10 +113,10 @@ impl Voxlet {
         options: &RegisterOptions,
     ) -> Result<Voxlet, JsValue> {
         if let Some(v) = REGISTERED.with(|r| {
-            r.borrow()
-                .iter()
-                .find(|v| Object::is(&v.context, context))
-                .cloned()
+            let mut r = r.borrow_mut();
+            // Closed contexts are let go.
+            r.retain(|v| v.context.state() != web_sys::AudioContextState::Closed);
+            r.iter().find(|v| Object::is(&v.context, context)).cloned()
         }) {
             return Ok(v);
         }
