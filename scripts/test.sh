@@ -31,6 +31,7 @@ step "npm package in Chromium, Firefox ESR and WebKitGTK: worklets, transports, 
 bash scripts/test-browser.sh
 
 step "Rust web API (feature web) in headless Chromium: tests/web_chromium.rs on the npm package's worklet and wasm that test-browser.sh built"
+cargo clippy -q --target wasm32-unknown-unknown --features web --test web_chromium -- -D warnings
 cargo test --target wasm32-unknown-unknown --features web --test web_chromium
 
 step "wasm size budgets (scripts/check-size.sh; the files test-browser.sh built)"

@@ -428,15 +428,14 @@ async fn data_channel_pair() -> (web_sys::RtcDataChannel, web_sys::RtcDataChanne
     use web_sys::{
         RtcDataChannel, RtcDataChannelEvent, RtcPeerConnection, RtcPeerConnectionIceEvent,
     };
-    struct Keep(
-        Vec<Closure<dyn FnMut(JsValue)>>,
-        RtcPeerConnection,
-        RtcPeerConnection,
-    );
+    /// The peers (closed when dropped) and their handlers (kept alive till then).
+    struct Keep {
+        _handlers: Vec<Closure<dyn FnMut(JsValue)>>,
+        peers: [RtcPeerConnection; 2],
+    }
     impl Drop for Keep {
         fn drop(&mut self) {
-            self.1.close();
-            self.2.close();
+            self.peers.iter().for_each(|p| p.close());
         }
     }
     let pc1 = RtcPeerConnection::new().unwrap();
@@ -482,7 +481,14 @@ async fn data_channel_pair() -> (web_sys::RtcDataChannel, web_sys::RtcDataChanne
     }
     let far = far.borrow().clone().expect("the far end's data channel");
     assert!(open(&near) && open(&far), "data channel open");
-    (near, far, Keep(keep, pc1, pc2))
+    (
+        near,
+        far,
+        Keep {
+            _handlers: keep,
+            peers: [pc1, pc2],
+        },
+    )
 }
 
 #[wasm_bindgen_test]

@@ -1,13 +1,13 @@
-//! voxlet from Rust in the browser: [`call`] plays what a WebSocket sends
+//! voxlet from Rust in the browser: [`voice`] plays what a WebSocket sends
 //! (raw RTP, one packet per message) and sends the microphone back as
 //! PCMU, through the npm package's AudioWorklet processors and wasm. The
-//! page (`index.html`) only loads this module and calls `call()`.
+//! page (`index.html`) only loads this module and calls [`call`].
 #![cfg(target_arch = "wasm32")]
 
 use voxlet::web::web_sys::{AudioContext, WebSocket};
 use voxlet::web::{js_sys, wasm_bindgen_futures, web_sys}; // re-exported: no dependency lines of their own
 use voxlet::web::{
-    Link, LinkOptions, Mic, MicOptions, Player, PlayerOptions, RegisterOptions, Voxlet,
+    Link, LinkOptions, Mic, MicOptions, Player, PlayerEvent, PlayerOptions, RegisterOptions, Voxlet,
 };
 use wasm_bindgen::prelude::*;
 
