@@ -1,7 +1,7 @@
-//! voxlet from Rust in the browser: [`voice`] plays what a WebSocket sends
+//! voxlet from Rust in the browser: `voice()` plays what a WebSocket sends
 //! (raw RTP, one packet per message) and sends the microphone back as
 //! PCMU, through the npm package's AudioWorklet processors and wasm. The
-//! page (`index.html`) only loads this module and calls [`call`].
+//! page (`index.html`) only loads this module and calls `call()`.
 #![cfg(target_arch = "wasm32")]
 
 use voxlet::web::web_sys::{AudioContext, WebSocket};
