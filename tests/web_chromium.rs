@@ -501,7 +501,7 @@ async fn data_channel_pair() -> (web_sys::RtcDataChannel, web_sys::RtcDataChanne
 #[wasm_bindgen_test]
 async fn rtp_over_a_data_channel_reaches_the_far_player_and_closing_the_channel_closes_the_links() {
     let (near, far, _peers) = data_channel_pair().await;
-    // Mic side: a tone into a mic node, its packets on `near`.
+    // MicNode side: a tone into a mic node, its packets on `near`.
     let mic_ctx = offline(48000.0, 1.0);
     let vox = register(&mic_ctx).await;
     let mic = vox.create_mic(&MicOptions::codec("PCMU/8000", 0)).unwrap();
@@ -510,7 +510,7 @@ async fn rtp_over_a_data_channel_reaches_the_far_player_and_closing_the_channel_
     osc.start().unwrap();
     mic.ready().await.unwrap();
     let sender = Link::data_channel(&near, LinkOptions::rtp(None, Some(&mic))).unwrap();
-    // Player side: what arrives on `far`.
+    // PlayerNode side: what arrives on `far`.
     let play_ctx = offline(8000.0, 1.5);
     let vox2 = register(&play_ctx).await;
     let player = vox2.create_player(&PlayerOptions::default()).unwrap();

@@ -13,8 +13,8 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{EventTarget, MessageEvent, RtcDataChannel, RtcDataChannelState, WebSocket};
 
-use super::mic::{Mic, PacketFn, PacketKind};
-use super::player::{Player, PlayerMode};
+use super::mic::{MicNode, PacketFn, PacketKind};
+use super::player::{PlayerMode, PlayerNode};
 use super::{random_u32, set};
 use crate::wasm::wire::{Wire, WireItem};
 
@@ -66,9 +66,9 @@ pub struct TwilioOptions {
 #[derive(Clone, Debug)]
 pub struct LinkOptions {
     /// `player`: plays what arrives (mode RTP for [`WireFormat::Rtp`], stream otherwise).
-    pub player: Option<Player>,
+    pub player: Option<PlayerNode>,
     /// `mic`: its packets are sent (its packet handler is the link's while connected).
-    pub mic: Option<Mic>,
+    pub mic: Option<MicNode>,
     /// `format` (default RTP).
     pub format: WireFormat,
     /// `rtcp`: RTP format: send the mic's RTCP sender reports too (default true).
@@ -84,7 +84,11 @@ pub struct LinkOptions {
 
 impl LinkOptions {
     /// `format` with `player` and `mic` (either may be left out).
-    pub fn new(format: WireFormat, player: Option<&Player>, mic: Option<&Mic>) -> LinkOptions {
+    pub fn new(
+        format: WireFormat,
+        player: Option<&PlayerNode>,
+        mic: Option<&MicNode>,
+    ) -> LinkOptions {
         LinkOptions {
             player: player.cloned(),
             mic: mic.cloned(),
@@ -97,7 +101,7 @@ impl LinkOptions {
     }
 
     /// Raw RTP with `player` and `mic`.
-    pub fn rtp(player: Option<&Player>, mic: Option<&Mic>) -> LinkOptions {
+    pub fn rtp(player: Option<&PlayerNode>, mic: Option<&MicNode>) -> LinkOptions {
         LinkOptions::new(WireFormat::Rtp, player, mic)
     }
 }

@@ -1,4 +1,4 @@
-//! [`Mic`]: the `voxlet-mic` processor's node (the npm package's `MicNode`).
+//! [`MicNode`]: the `voxlet-mic` processor's node (the npm package's `MicNode`).
 
 use std::cell::RefCell;
 use std::rc::{Rc, Weak};
@@ -13,7 +13,7 @@ use super::{
     closed_error, get, get_f64, get_str, message, random_u32, set, set_opt, Deferred, Stats, Voxlet,
 };
 
-/// Mic options (the npm package's `MicOptions`: the core Sender's, less
+/// MicNode options (the npm package's `MicOptions`: the core Sender's, less
 /// the input, which is the node's); `None` keeps the core's default.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MicOptions {
@@ -92,7 +92,7 @@ pub enum PacketKind {
     Rtcp,
 }
 
-/// What a [`Mic`] reports (the npm package's `MicNode` events).
+/// What a [`MicNode`] reports (the npm package's `MicNode` events).
 #[derive(Clone, Debug, PartialEq)]
 pub enum MicEvent {
     /// The processor has started (`ready`), with the resolved settings.
@@ -154,27 +154,27 @@ fn close_node(port: &MessagePort, node: &AudioWorkletNode, stream: &Option<Media
 }
 
 /// Sends one outgoing stream: the `voxlet-mic` AudioWorkletNode (the npm
-/// package's `MicNode`). Connect a source into [`Mic::node`]; it
+/// package's `MicNode`). Connect a source into [`MicNode::node`]; it
 /// resamples, encodes and packetises inside the worklet and calls the
-/// [`Mic::on_packet`] handler with each packet. A cheap handle: clones
+/// [`MicNode::on_packet`] handler with each packet. A cheap handle: clones
 /// drive the same node, and dropping the last one closes it.
 #[derive(Clone)]
-pub struct Mic(Rc<Inner>);
+pub struct MicNode(Rc<Inner>);
 
-impl std::fmt::Debug for Mic {
+impl std::fmt::Debug for MicNode {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Mic")
+        f.debug_struct("MicNode")
             .field("closed", &self.is_closed())
             .finish()
     }
 }
 
-impl Mic {
+impl MicNode {
     pub(crate) fn new(
         vox: &Voxlet,
         options: &MicOptions,
         stream: Option<MediaStream>,
-    ) -> Result<Mic, JsValue> {
+    ) -> Result<MicNode, JsValue> {
         let channels: u32 = if options.channels == 2 { 2 } else { 1 };
         let po = Object::new();
         set(&po, "module", vox.module());
@@ -212,12 +212,12 @@ impl Mic {
         let weak: Weak<Inner> = Rc::downgrade(&inner);
         let cb = Closure::<dyn FnMut(MessageEvent)>::new(move |e: MessageEvent| {
             if let Some(inner) = weak.upgrade() {
-                Mic(inner).on_message(&e.data());
+                MicNode(inner).on_message(&e.data());
             }
         });
         inner.port.set_onmessage(Some(cb.as_ref().unchecked_ref()));
         *inner.on_message.borrow_mut() = Some(cb);
-        Ok(Mic(inner))
+        Ok(MicNode(inner))
     }
 
     /// The AudioWorkletNode: connect the microphone (or any node) into it.
@@ -230,7 +230,7 @@ impl Mic {
         self.0.stream.as_ref()
     }
 
-    /// Whether [`Mic::close`] was called.
+    /// Whether [`MicNode::close`] was called.
     pub fn is_closed(&self) -> bool {
         self.0.state.borrow().closed
     }
@@ -376,7 +376,7 @@ impl Mic {
         };
         close_node(&self.0.port, &self.0.node, &self.0.stream);
         if let Some(d) = ready {
-            d.reject(&closed_error("Mic"));
+            d.reject(&closed_error("MicNode"));
         }
     }
 }

@@ -8,7 +8,7 @@
 //! `transports.js`) written in Rust; the worklet half is *not*
 //! re-implemented: [`Voxlet::register`] adds the package's own worklet
 //! bundle (`worklet/voxlet-worklet.js`) and hands it the package's own wasm
-//! (`wasm/voxlet_bg.wasm`), and [`Player`] and [`Mic`] speak the port
+//! (`wasm/voxlet_bg.wasm`), and [`PlayerNode`] and [`MicNode`] speak the port
 //! protocol of `pkg/src/worklet/` with the same option and event names
 //! (`minDelayMs` there is [`JitterOptions::min_delay_ms`] here). Everything
 //! audible is computed by the core inside the worklet, as with the npm
@@ -54,10 +54,10 @@ pub use wasm_bindgen_futures;
 pub use web_sys;
 
 pub use link::{Link, LinkCounts, LinkEvent, LinkOptions, Message, TwilioOptions, WireFormat};
-pub use mic::{Mic, MicEvent, MicOptions, PacketKind};
+pub use mic::{MicEvent, MicNode, MicOptions, PacketKind};
 pub use player::{
-    DtmfEvent, DtmfPhase, JitterOptions, MarkEvent, Player, PlayerEvent, PlayerMode, PlayerOptions,
-    StreamOptions,
+    DtmfEvent, DtmfPhase, JitterOptions, MarkEvent, PlayerEvent, PlayerMode, PlayerNode,
+    PlayerOptions, StreamOptions,
 };
 
 /// Where the npm package's files are, or an already compiled module
@@ -143,21 +143,21 @@ impl Voxlet {
         &self.module
     }
 
-    /// A receiving node ([`Player`]).
-    pub fn create_player(&self, options: &PlayerOptions) -> Result<Player, JsValue> {
-        Player::new(self, options)
+    /// A receiving node ([`PlayerNode`]).
+    pub fn create_player(&self, options: &PlayerOptions) -> Result<PlayerNode, JsValue> {
+        PlayerNode::new(self, options)
     }
 
-    /// A sending node ([`Mic`]); connect a source (the microphone, any
-    /// node) into [`Mic::node`].
-    pub fn create_mic(&self, options: &MicOptions) -> Result<Mic, JsValue> {
-        Mic::new(self, options, None)
+    /// A sending node ([`MicNode`]); connect a source (the microphone, any
+    /// node) into [`MicNode::node`].
+    pub fn create_mic(&self, options: &MicOptions) -> Result<MicNode, JsValue> {
+        MicNode::new(self, options, None)
     }
 
     /// `getUserMedia()` with voice-friendly defaults (echo cancellation,
     /// noise suppression, automatic gain control), connected into a new
-    /// [`Mic`]. Closing the mic stops the microphone.
-    pub async fn open_mic(&self, options: &MicOptions) -> Result<Mic, JsValue> {
+    /// [`MicNode`]. Closing the mic stops the microphone.
+    pub async fn open_mic(&self, options: &MicOptions) -> Result<MicNode, JsValue> {
         let window = web_sys::window().ok_or_else(|| JsValue::from_str("voxlet: no window"))?;
         let audio = Object::new();
         for k in ["echoCancellation", "noiseSuppression", "autoGainControl"] {
@@ -172,7 +172,7 @@ impl Voxlet {
         let stream: web_sys::MediaStream = JsFuture::from(promise).await?.unchecked_into();
         let ctx: &web_sys::AudioContext = self.context.unchecked_ref();
         let source = ctx.create_media_stream_source(&stream)?;
-        let mic = Mic::new(self, options, Some(stream))?;
+        let mic = MicNode::new(self, options, Some(stream))?;
         source.connect_with_audio_node(mic.node())?;
         Ok(mic)
     }

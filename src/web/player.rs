@@ -1,4 +1,4 @@
-//! [`Player`]: the `voxlet-player` processor's node (the npm package's
+//! [`PlayerNode`]: the `voxlet-player` processor's node (the npm package's
 //! `PlayerNode`).
 
 use std::cell::RefCell;
@@ -68,7 +68,7 @@ pub struct StreamOptions {
     pub drop_oldest: Option<bool>,
 }
 
-/// Player options (the npm package's `PlayerOptions`, less the
+/// PlayerNode options (the npm package's `PlayerOptions`, less the
 /// SharedArrayBuffer ring and the `'aec'` output route).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PlayerOptions {
@@ -188,7 +188,7 @@ impl MarkEvent {
     }
 }
 
-/// What a [`Player`] reports (the npm package's `PlayerNode` events).
+/// What a [`PlayerNode`] reports (the npm package's `PlayerNode` events).
 #[derive(Clone, Debug, PartialEq)]
 pub enum PlayerEvent {
     /// The processor has started (`ready`).
@@ -310,23 +310,23 @@ impl Drop for Inner {
 
 /// Plays one incoming stream: the `voxlet-player` AudioWorkletNode and its
 /// port protocol (the npm package's `PlayerNode`). Output is at the
-/// context's rate; connect [`Player::node`] like any node, or call
-/// [`Player::connect_to_destination`]. A cheap handle: clones drive the
+/// context's rate; connect [`PlayerNode::node`] like any node, or call
+/// [`PlayerNode::connect_to_destination`]. A cheap handle: clones drive the
 /// same node, and dropping the last one closes it.
 #[derive(Clone)]
-pub struct Player(Rc<Inner>);
+pub struct PlayerNode(Rc<Inner>);
 
-impl std::fmt::Debug for Player {
+impl std::fmt::Debug for PlayerNode {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Player")
+        f.debug_struct("PlayerNode")
             .field("mode", &self.0.mode)
             .field("closed", &self.is_closed())
             .finish()
     }
 }
 
-impl Player {
-    pub(crate) fn new(vox: &Voxlet, options: &PlayerOptions) -> Result<Player, JsValue> {
+impl PlayerNode {
+    pub(crate) fn new(vox: &Voxlet, options: &PlayerOptions) -> Result<PlayerNode, JsValue> {
         let channels: u32 = if options.channels == 2 { 2 } else { 1 };
         let opts = Object::new();
         set(&opts, "numberOfInputs", &0.into());
@@ -372,12 +372,12 @@ impl Player {
         let weak: Weak<Inner> = Rc::downgrade(&inner);
         let cb = Closure::<dyn FnMut(MessageEvent)>::new(move |e: MessageEvent| {
             if let Some(inner) = weak.upgrade() {
-                Player(inner).on_message(&e.data());
+                PlayerNode(inner).on_message(&e.data());
             }
         });
         inner.port.set_onmessage(Some(cb.as_ref().unchecked_ref()));
         *inner.on_message.borrow_mut() = Some(cb);
-        Ok(Player(inner))
+        Ok(PlayerNode(inner))
     }
 
     /// The AudioWorkletNode, to connect to other nodes.
@@ -401,7 +401,7 @@ impl Player {
         self.0.state.borrow().stream_format.clone()
     }
 
-    /// Whether [`Player::close`] was called.
+    /// Whether [`PlayerNode::close`] was called.
     pub fn is_closed(&self) -> bool {
         self.0.state.borrow().closed
     }
@@ -490,7 +490,7 @@ impl Player {
         self.push_msg(data, None)
     }
 
-    /// As [`Player::push`], handed to the core at context time `at_ms`
+    /// As [`PlayerNode::push`], handed to the core at context time `at_ms`
     /// (replays and tests: the npm package's `push(data, { at })`).
     pub fn push_at(&self, data: &[u8], at_ms: f64) -> bool {
         self.push_msg(data, Some(at_ms))
@@ -539,7 +539,7 @@ impl Player {
         let promise = {
             let mut s = self.0.state.borrow_mut();
             if s.closed {
-                js_sys::Promise::reject(&closed_error("Player"))
+                js_sys::Promise::reject(&closed_error("PlayerNode"))
             } else {
                 let id = s.next_id;
                 s.next_id += 1;
@@ -565,7 +565,7 @@ impl Player {
         let promise = {
             let mut s = self.0.state.borrow_mut();
             if s.closed {
-                js_sys::Promise::reject(&closed_error("Player"))
+                js_sys::Promise::reject(&closed_error("PlayerNode"))
             } else {
                 let id = s.next_id;
                 s.next_id += 1;
@@ -600,7 +600,7 @@ impl Player {
         };
         let _ = self.0.port.post_message(&message("close"));
         let _ = self.0.node.disconnect();
-        let err = closed_error("Player");
+        let err = closed_error("PlayerNode");
         ready
             .iter()
             .chain(marks.values())

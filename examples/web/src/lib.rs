@@ -7,7 +7,8 @@
 use voxlet::web::web_sys::{AudioContext, WebSocket};
 use voxlet::web::{js_sys, wasm_bindgen_futures, web_sys}; // re-exported: no dependency lines of their own
 use voxlet::web::{
-    Link, LinkOptions, Mic, MicOptions, Player, PlayerEvent, PlayerOptions, RegisterOptions, Voxlet,
+    Link, LinkOptions, MicNode, MicOptions, PlayerEvent, PlayerNode, PlayerOptions,
+    RegisterOptions, Voxlet,
 };
 use wasm_bindgen::prelude::*;
 
@@ -18,7 +19,7 @@ pub async fn voice(
     ctx: &AudioContext,
     base: &str,
     url: &str,
-) -> Result<(Player, Mic, Link), JsValue> {
+) -> Result<(PlayerNode, MicNode, Link), JsValue> {
     let vox = Voxlet::register(ctx, &RegisterOptions::at(base)).await?;
     let player = vox.create_player(&PlayerOptions::default())?;
     player.connect_to_destination()?;
@@ -61,8 +62,8 @@ pub async fn call(
 #[wasm_bindgen]
 pub struct Call {
     ctx: AudioContext,
-    player: Player,
-    mic: Mic,
+    player: PlayerNode,
+    mic: MicNode,
     link: Link,
 }
 
