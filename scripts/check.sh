@@ -20,11 +20,16 @@ cargo clippy --workspace --all-targets -- -D warnings
 cargo clippy --lib --target wasm32-unknown-unknown -- -D warnings
 # the player-only wasm (scripts/build-wasm.sh's pkg/wasm-player)
 cargo clippy --lib --target wasm32-unknown-unknown --no-default-features --features player,opus,g722 -- -D warnings
+# the Rust web API (feature `web`, src/web/): with everything, as an app
+# takes it (only `web`), and the example app that uses it
+cargo clippy --lib --target wasm32-unknown-unknown --features web -- -D warnings
+cargo clippy --lib --target wasm32-unknown-unknown --no-default-features --features web -- -D warnings
+cargo clippy -p voxlet-web-example --target wasm32-unknown-unknown -- -D warnings
 
 step "rustdoc: no broken or private intra-doc links (native and wasm32)"
 export RUSTDOCFLAGS="-D rustdoc::broken_intra_doc_links -D rustdoc::private_intra_doc_links"
 cargo doc -q --no-deps --workspace
-cargo doc -q --no-deps -p voxlet --target wasm32-unknown-unknown
+cargo doc -q --no-deps -p voxlet --target wasm32-unknown-unknown --features web
 unset RUSTDOCFLAGS
 step "native tests"
 cargo test --workspace

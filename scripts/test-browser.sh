@@ -49,6 +49,9 @@ else
   files=(tests/browser/*.test.mjs)
 fi
 
+# examples/web (the Rust web API from a wasm-bindgen app), for web-example.test.mjs.
+case " ${files[*]} " in *web-example.test.mjs*) bash scripts/build-web-example.sh ;; esac
+
 need_audio=0; need_x=0
 for e in "${ENGINES[@]}"; do
   case "$e" in firefox) need_audio=1 ;; webkit*) need_audio=1; need_x=1 ;; esac

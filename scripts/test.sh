@@ -2,7 +2,8 @@
 # Sets everything up (scripts/setup.sh) and runs every test voxlet has:
 # formatting and lints, native unit/integration/property tests, the same
 # codec tests compiled to wasm32 in Node and in headless Chromium, and the
-# npm package (wasm-pack build, worklets) end to end in Chromium, its
+# npm package (wasm-pack build, worklets) end to end in Chromium, the Rust
+# web API (feature `web`) and its example app (examples/web), its
 # TypeScript declarations (tsc), the
 # softphone against the real gateway, and a short run of every fuzz target.
 #
@@ -33,6 +34,10 @@ cargo test --target wasm32-unknown-unknown --tests
 
 step "npm package in Chromium, Firefox ESR and WebKitGTK: worklets, transports, wire formats, output routes, Vite app"
 bash scripts/test-browser.sh
+
+step "Rust web API (feature web) in headless Chromium: tests/web_chromium.rs on the npm package's worklet and wasm that test-browser.sh built"
+cargo clippy -q --target wasm32-unknown-unknown --features web --test web_chromium -- -D warnings
+cargo test --target wasm32-unknown-unknown --features web --test web_chromium
 
 step "wasm size budgets (scripts/check-size.sh; the files test-browser.sh built)"
 bash scripts/check-size.sh

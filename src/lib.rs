@@ -70,6 +70,9 @@ pub mod wire;
 #[cfg(target_arch = "wasm32")]
 pub mod wasm;
 
+#[cfg(all(target_arch = "wasm32", feature = "web"))]
+pub mod web;
+
 pub use codec::{CodecInfo, CodecKind, Decoder, Encoder, EncoderSettings, Registry};
 pub use error::{CodecError, RtcpError, RtpError};
 pub use receiver::{Receiver, ReceiverConfig};

@@ -13,7 +13,8 @@
 // waitForFunction(fn, arg, { timeout }), close(), `logs` (console errors
 // and page errors), `failed` (HTTP responses >= 400) and `sab`.
 import { mkdtemp, rm, readFile } from 'node:fs/promises';
-import { spawn } from 'node:child_process';
+import { spawn, execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -370,6 +371,35 @@ export function run(page, name, args = {}) {
 export function f32FromB64(s) {
   const b = Buffer.from(s, 'base64');
   return new Float32Array(b.buffer, b.byteOffset, b.byteLength / 4);
+}
+
+/**
+ * The fake microphone's speech WAV (44.1 kHz stereo, what Chromium's fake
+ * capture delivers), made once with sox from tests/fixtures/speech_48k.s16le
+ * in `dir` (target/browser-ref).
+ */
+export function speechWav(dir) {
+  const wav = join(dir, 'mic_44k_stereo.wav');
+  mkdirSync(dir, { recursive: true });
+  if (!existsSync(wav)) {
+    execFileSync('sox', ['-t', 'raw', '-r', '48000', '-e', 'signed', '-b', '16', '-c', '1',
+      join(REPO, 'tests/fixtures/speech_48k.s16le'), '-r', '44100', '-c', '2', wav]);
+  }
+  return wav;
+}
+
+/** An rtpdump file (rtptools format) → [{ offsetMs, bytes: Buffer }], as pages/lib.js parses it in the page. */
+export async function readRtpdump(path) {
+  const b = await readFile(path);
+  let i = b.indexOf(0x0a) + 1 + 16;
+  const out = [];
+  while (i + 8 <= b.length) {
+    const len = b.readUInt16BE(i);
+    const plen = b.readUInt16BE(i + 2);
+    if (plen !== 0) out.push({ offsetMs: b.readUInt32BE(i + 4), bytes: b.subarray(i + 8, i + len) });
+    i += len;
+  }
+  return out;
 }
 
 /** 16-bit PCM WAV → { rate, channels, data: Float32Array per channel }. */

@@ -11,13 +11,10 @@
 // the frequency of the tone in each codec's output).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { launch, openPage, run, serve, REPO, f32FromB64, windowedSnr, rms, check, CAN, why, ENGINE } from './harness.mjs';
+import { launch, openPage, run, serve, REPO, f32FromB64, windowedSnr, rms, check, CAN, why, ENGINE, speechWav } from './harness.mjs';
 
 const REF = process.env.VOXLET_REF_DIR || join(REPO, 'target/browser-ref');
-const WAV = join(REF, 'mic_44k_stereo.wav');
 
 // Lower bounds on the median per-window SNR against the microphone signal
 // (full band), set from measurements with margin: narrowband codecs lose
@@ -34,13 +31,8 @@ const CODECS = [
 
 let browser, srv, page;
 before(async () => {
-  mkdirSync(REF, { recursive: true });
-  if (!existsSync(WAV)) {
-    execFileSync('sox', ['-t', 'raw', '-r', '48000', '-e', 'signed', '-b', '16', '-c', '1',
-      join(REPO, 'tests/fixtures/speech_48k.s16le'), '-r', '44100', '-c', '2', WAV]);
-  }
   srv = await serve();
-  browser = await launch({ fakeAudio: WAV });
+  browser = await launch({ fakeAudio: speechWav(REF) });
   page = await openPage(browser.context, srv.url);
 });
 after(async () => {
