@@ -17,7 +17,9 @@ export PATH="$HOME/.cargo/bin:$PWD/node_modules/.bin:$PATH"
 #                     worklet bundle use;
 #   pkg/wasm-player/  player only (`player,opus,g722`): Receiver,
 #                     StreamPlayer and the decoders; no Sender, no encoders,
-#                     no wire adapters.
+#                     no wire adapters;
+#   pkg/wasm-neural/  everything plus neural Opus (`neural`), loaded only by
+#                     registerNeural() from 'voxlet/neural'.
 # WASM_OPT: see the comment at [profile.release] in Cargo.toml for why these
 # flags (bench/variants.sh measures the alternatives).
 WASM_OPT=(-O3)
@@ -36,6 +38,10 @@ build() { # OUT_DIR [cargo args...]
 }
 build pkg/wasm
 build pkg/wasm-player --no-default-features --features player,opus,g722
+# The neural Opus build (issue 16): everything plus libopus' deep PLC, DRED
+# and OSCE models (~4 MB). Its own target dir: the feature changes how
+# libopus is compiled, and sharing target/ would rebuild it back and forth.
+CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-target}/neural build pkg/wasm-neural --features neural
 
 # One self-contained worklet module: bundlers copy a `new URL(..., import.meta.url)`
 # asset verbatim, so it must not import anything itself.

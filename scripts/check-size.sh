@@ -19,6 +19,9 @@ BUDGETS=(
   "pkg/wasm/voxlet_bg.wasm           262500       everything (all codecs, both directions, wire adapters)"
   # player only: measured 139,169 (2026-12-03); goal 110 KB
   "pkg/wasm-player/voxlet_bg.wasm    143400       player only (Receiver, StreamPlayer, decoders)"
+  # neural Opus (opt-in, issue 16): measured 4,037,598 (2026-12-03); the
+  # model weights (int8, barely compressible) are nearly all of it
+  "pkg/wasm-neural/voxlet_bg.wasm    4160000      neural (everything + libopus deep PLC, DRED, OSCE)"
 )
 fail=0
 for b in "${BUDGETS[@]}"; do

@@ -16,9 +16,11 @@ export interface RegisterOptions {
   /**
    * 'player': fetch the player-only wasm (Receiver, StreamPlayer and the
    * decoders: about half the size); createMic(), openMic() and wire formats
-   * other than 'rtp' then throw. Default 'full'.
+   * other than 'rtp' then throw. 'neural': the neural Opus build, which
+   * registerNeural() from 'voxlet/neural' registers (it knows where the
+   * file is). Default 'full'.
    */
-  build?: 'full' | 'player';
+  build?: 'full' | 'player' | 'neural';
   /** An already compiled module (skips fetching and compiling). */
   module?: WebAssembly.Module;
   /** false: never use SharedArrayBuffer rings, even when cross-origin isolated. */
@@ -67,6 +69,25 @@ export interface StreamOptions {
   dropOldest?: boolean;
 }
 
+/** The tools of neural Opus decoding (neural build), each off unless given. */
+export interface NeuralOptions {
+  /** Deep packet-loss concealment instead of the classic PLC. */
+  deepPlc?: boolean;
+  /** Recover lost audio from Deep REDundancy sent in later packets (senders with dredMs). */
+  dred?: boolean;
+  /** Speech enhancement of decoded speech: 'lace' (lighter), 'nolace' (stronger), 'off'. */
+  osce?: 'off' | 'lace' | 'nolace';
+}
+
+export interface OpusPlayerOptions {
+  /**
+   * Machine-learned Opus decoding: true = deep PLC + DRED + OSCE 'lace', or
+   * each tool by name. Needs the neural build (registerNeural() from
+   * 'voxlet/neural'); createPlayer() throws otherwise. Default false.
+   */
+  neural?: boolean | NeuralOptions;
+}
+
 export interface PlayerOptions {
   /** 'rtp' (default): RTP packets through the jitter buffer; 'stream': untimestamped chunks. */
   mode?: 'rtp' | 'stream';
@@ -78,6 +99,8 @@ export interface PlayerOptions {
    */
   payloadTypes?: Record<number, string>;
   jitter?: JitterOptions;
+  /** Opus decoding (rtp mode). */
+  opus?: OpusPlayerOptions;
   stream?: StreamOptions;
   /** How often stats and events are posted, ms (default 100). */
   statsIntervalMs?: number;
@@ -161,6 +184,13 @@ export interface MicOptions {
   packetLossPercent?: number;
   /** Opus DTX (default false). */
   dtx?: boolean;
+  /**
+   * Opus Deep REDundancy: ms of past audio each packet carries (multiples
+   * of 10, at most 1000; default 0 = off), for receivers with DRED to
+   * recover bursts of loss. Takes bitrate from the primary encoding; with
+   * fec on at low bitrates libopus sends none. Needs the neural build.
+   */
+  dredMs?: number;
   /** RTCP sender report interval, ms (default 5000; 0: no RTCP). */
   rtcpIntervalMs?: number;
   /** SSRC (default: random). */
@@ -220,8 +250,8 @@ export class Voxlet {
   readonly context: BaseAudioContext;
   readonly module: WebAssembly.Module;
   readonly sharedRings: boolean;
-  /** 'player' when registered with { build: 'player' } (no mic, no wire adapters but 'rtp'), else 'full'. */
-  readonly build: 'full' | 'player';
+  /** 'player' when registered with { build: 'player' } (no mic, no wire adapters but 'rtp'), 'neural' by registerNeural(), else 'full'. */
+  readonly build: 'full' | 'player' | 'neural';
   /** 'sab' when packets go through SharedArrayBuffer rings, else 'port'. */
   readonly transport: 'sab' | 'port';
   createPlayer(options?: PlayerOptions): PlayerNode;

@@ -55,8 +55,13 @@ export function compileWasm(url = DEFAULT_WASM_URL) {
  * Calling it again with the same context returns the same object.
  */
 export function register(context, options = {}) {
-  if (options.build != null && options.build !== 'full' && options.build !== 'player') {
-    throw new TypeError(`voxlet: build is 'full' or 'player', not ${JSON.stringify(options.build)}`);
+  if (options.build != null && !['full', 'player', 'neural'].includes(options.build)) {
+    throw new TypeError(`voxlet: build is 'full', 'player' or 'neural', not ${JSON.stringify(options.build)}`);
+  }
+  if (options.build === 'neural' && !options.wasmUrl && !(options.module instanceof WebAssembly.Module)) {
+    // Its URL lives in voxlet/neural so that bundlers emit the 4 MB file
+    // only for apps that import it.
+    throw new TypeError("voxlet: the neural build is registered with registerNeural() from 'voxlet/neural'");
   }
   let p = registered.get(context);
   if (!p) {
@@ -90,8 +95,12 @@ export class Voxlet {
     this.context = context;
     this.module = module;
     this.sharedRings = options.sharedRings !== false && canUseSharedRings();
-    /** 'player' when registered with the player-only build (no mic, no wire adapters), else 'full'. */
-    this.build = options.build === 'player' ? 'player' : 'full';
+    /**
+     * 'player' when registered with the player-only build (no mic, no wire
+     * adapters), 'neural' with the neural Opus build (registerNeural()),
+     * else 'full'.
+     */
+    this.build = options.build === 'player' || options.build === 'neural' ? options.build : 'full';
   }
 
   _needFull(what) {
@@ -105,8 +114,15 @@ export class Voxlet {
     return this.sharedRings ? 'sab' : 'port';
   }
 
+  _needNeural(what) {
+    if (this.build !== 'neural') {
+      throw new Error(`voxlet: ${what} needs the neural build: register the context with registerNeural() from 'voxlet/neural'`);
+    }
+  }
+
   /** A receiving node (PlayerNode). */
   createPlayer(options = {}) {
+    if (options.opus?.neural) this._needNeural('opus.neural');
     return new PlayerNode(this, options);
   }
 
@@ -128,6 +144,7 @@ export class Voxlet {
   /** A sending node (MicNode); connect a MediaStreamAudioSourceNode to it. */
   createMic(options = {}) {
     this._needFull('createMic()');
+    if (options.dredMs) this._needNeural('dredMs');
     return new MicNode(this, options);
   }
 
@@ -221,6 +238,7 @@ export class PlayerNode extends AudioWorkletNode {
         channels,
         payloadTypes: options.payloadTypes,
         jitter: options.jitter,
+        opus: options.opus,
         stream: options.stream,
         statsIntervalMs: options.statsIntervalMs,
         ring,

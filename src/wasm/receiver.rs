@@ -13,7 +13,7 @@ use super::{
     addr, fill_stats, js_err, set_event, EventKind, EventSlot, Options, PlanarOut, Staging,
     StatsTable, DEFAULT_DTMF_PAYLOAD_TYPE, EVENT_SLOTS,
 };
-use crate::codec::CodecKind;
+use crate::codec::{CodecKind, NeuralOpus, Osce};
 use crate::receiver::{Receiver as CoreReceiver, ReceiverConfig, ReceiverEvent, ReceiverStats};
 
 /// The statistics `writeStats` writes, in order, with their names: WebRTC
@@ -96,6 +96,21 @@ export interface ReceiverOptions {
   initialDelayMs?: number;
   /** Concealment before going silent and re-buffering, ms (default 100, at least 20). */
   maxConcealMs?: number;
+  /**
+   * Machine-learned Opus decoding (the neural build only): true = deep PLC,
+   * DRED and OSCE LACE; or each tool by name. Default false: classic PLC.
+   */
+  neural?: boolean | NeuralOptions;
+}
+
+/** The tools of neural Opus decoding, each off unless given. */
+export interface NeuralOptions {
+  /** Deep packet-loss concealment instead of the classic PLC. */
+  deepPlc?: boolean;
+  /** Recover lost audio from Deep REDundancy sent in later packets. */
+  dred?: boolean;
+  /** Speech enhancement: 'lace' (lighter), 'nolace' (stronger), 'off'. */
+  osce?: 'off' | 'lace' | 'nolace';
 }
 "#;
 
@@ -104,6 +119,37 @@ extern "C" {
     /// The options object of [`Receiver::new`].
     #[wasm_bindgen(typescript_type = "ReceiverOptions")]
     pub type ReceiverOptions;
+}
+
+/// The `neural` option: a boolean (all on / off) or `{ deepPlc, dred, osce }`.
+fn neural_option(o: &Options) -> Result<NeuralOpus, JsError> {
+    if let Ok(Some(on)) = o.bool("neural") {
+        return Ok(if on {
+            NeuralOpus::ON
+        } else {
+            NeuralOpus::default()
+        });
+    }
+    let n = o.object("neural", "Receiver options.neural")?;
+    if n.is_absent() {
+        return Ok(NeuralOpus::default());
+    }
+    let n = n.get();
+    let osce = match n.string("osce")?.as_deref() {
+        None | Some("off") => Osce::Off,
+        Some("lace") => Osce::Lace,
+        Some("nolace") => Osce::NoLace,
+        Some(other) => {
+            return Err(JsError::new(&format!(
+                "Receiver options.neural.osce is 'off', 'lace' or 'nolace', not '{other}'"
+            )))
+        }
+    };
+    Ok(NeuralOpus {
+        deep_plc: n.bool("deepPlc")?.unwrap_or(false),
+        dred: n.bool("dred")?.unwrap_or(false),
+        osce,
+    })
 }
 
 /// Receiving side of one RTP stream for an AudioWorklet.
@@ -149,6 +195,7 @@ impl Receiver {
             max_delay_ms: o.int("maxDelayMs")?.unwrap_or(d.max_delay_ms),
             initial_delay_ms: o.int("initialDelayMs")?.unwrap_or(d.initial_delay_ms),
             max_conceal_ms: o.int("maxConcealMs")?.unwrap_or(d.max_conceal_ms),
+            neural: neural_option(&o)?,
             ..d
         };
         let channels = cfg.output_channels.clamp(1, 2) as usize;

@@ -68,6 +68,8 @@ export interface SenderOptions {
   packetLossPercent?: number;
   /** Opus DTX (default false). */
   dtx?: boolean;
+  /** Opus Deep REDundancy, ms of past audio per packet (multiples of 10, at most 1000; default 0: off). Needs the neural build (register(ctx, { build: 'neural' })). */
+  dredMs?: number;
   /** RTCP sender report interval, ms (default 5000; 0: no RTCP). */
   rtcpIntervalMs?: number;
   /** SSRC (default: random from the seed). */
@@ -149,6 +151,7 @@ impl Sender {
             .int("packetLossPercent")?
             .unwrap_or(c.opus.packet_loss_percent);
         c.opus.dtx = o.bool("dtx")?.unwrap_or(c.opus.dtx);
+        c.opus.dred_ms = o.int("dredMs")?.unwrap_or(c.opus.dred_ms);
         c.rtcp_interval_ms = o.int("rtcpIntervalMs")?.unwrap_or(c.rtcp_interval_ms);
         if let Some(ssrc) = o.int("ssrc")? {
             c.ssrc = Some(ssrc);

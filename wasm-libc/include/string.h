@@ -8,4 +8,10 @@ void *memmove(void *dst, const void *src, size_t n);
 void *memset(void *dst, int c, size_t n);
 int memcmp(const void *a, const void *b, size_t n);
 size_t strlen(const char *s);
+/* Only the neural build (dnn/parse_lpcnet_weights.c, for external weight
+ * files, which voxlet never loads) calls it. */
+static inline int strcmp(const char *a, const char *b) {
+  while (*a && *a == *b) { a++; b++; }
+  return (unsigned char)*a - (unsigned char)*b;
+}
 #endif

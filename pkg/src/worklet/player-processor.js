@@ -36,6 +36,7 @@ function makeCore(o, channels) {
   }
   return new glue.Receiver({
     ...o.jitter, outputRate: sampleRate, outputChannels: channels, payloadTypes: o.payloadTypes,
+    neural: o.opus?.neural,
   });
 }
 

@@ -605,3 +605,46 @@ export async function aecRoute({ seconds = 5 } = {}) {
     looped: { start: l.start, data: b64(l.data) },
   };
 }
+
+/**
+ * The Opus fixture with every `lossEvery`-th packet dropped, rendered
+ * offline at 48 kHz by a player of the full build (`build: 'full'`) or of
+ * the neural build (registerNeural()) with `opus: { neural }`.
+ */
+export async function neuralOffline({ build = 'neural', neural = false, lossEvery = 0, leadMs = 60 }) {
+  const pkts = (await fixture('opus')).filter((_, k) => !lossEvery || k % lossEvery !== lossEvery - 1);
+  const t0 = pkts[0].offsetMs;
+  const durMs = pkts[pkts.length - 1].offsetMs - t0 + leadMs + 300;
+  const ctx = new OfflineAudioContext(1, Math.ceil((durMs / 1000) * 48000), 48000);
+  let vox;
+  if (build === 'neural') {
+    const { registerNeural } = await import('/pkg/src/neural.js');
+    vox = await registerNeural(ctx);
+  } else {
+    vox = await register(ctx);
+  }
+  const jitter = { minDelayMs: leadMs, maxDelayMs: leadMs, initialDelayMs: leadMs };
+  const player = vox.createPlayer({ payloadTypes: { 111: 'opus/48000/2' }, jitter, opus: { neural } });
+  player.connect(ctx.destination);
+  await player.ready;
+  for (const p of pkts) player.push(p.bytes, { at: p.offsetMs - t0 + leadMs });
+  await player.sync();
+  const t = performance.now();
+  const buf = await ctx.startRendering();
+  const wall = performance.now() - t;
+  await player.sync();
+  const mediaEnd = Math.round(((pkts[pkts.length - 1].offsetMs - t0 + leadMs + 20) / 1000) * 48000);
+  return { build: vox.build, stats: player.stats, renderMs: wall, quanta: buf.length / 128, mediaEnd, output: b64(buf.getChannelData(0)) };
+}
+
+/** createPlayer({ opus: { neural: true } }) on a context of the full build: the error's message. */
+export async function neuralNeedsBuild() {
+  const ctx = new OfflineAudioContext(1, 4800, 48000);
+  const vox = await register(ctx);
+  try {
+    vox.createPlayer({ payloadTypes: { 111: 'opus/48000/2' }, opus: { neural: true } });
+    return { threw: false };
+  } catch (e) {
+    return { threw: true, message: String(e.message) };
+  }
+}
