@@ -14,6 +14,7 @@ use voxlet::codec::{parse_rtpmap, CodecInfo, CodecKind};
 
 use crate::config::{Config, PeerKind};
 use crate::peer::{self, StreamInfo};
+use crate::sip::allow::{self, AllowList, SipTarget};
 use crate::protocol::{Hello, Impairment, ProtoError, TelephoneEventOffer, Transport};
 
 /// Packet times the gateway accepts.
@@ -65,6 +66,15 @@ pub enum PeerPlan {
         /// Even local port range, `None`: any.
         ports: Option<(u16, u16)>,
     },
+    /// Place a SIP call to an allowed destination.
+    Sip {
+        /// The destination, built from validated parts and allowed.
+        target: SipTarget,
+        /// Local address the RTP sockets bind to.
+        bind_ip: IpAddr,
+        /// Even local port range, `None`: any.
+        ports: Option<(u16, u16)>,
+    },
 }
 
 impl PeerPlan {
@@ -75,6 +85,7 @@ impl PeerPlan {
             PeerPlan::Announce { .. } => "announce",
             PeerPlan::Room { .. } => "room",
             PeerPlan::Udp { .. } => "udp",
+            PeerPlan::Sip { .. } => "sip",
         }
     }
 }
@@ -202,6 +213,11 @@ pub fn negotiate(hello: &Hello, config: &Config) -> Result<Plan, ProtoError> {
             bind_ip: peer::bind_ip_for(addr, config.rtp_bind),
             ports: config.rtp_ports,
         },
+        PeerKind::Sip => PeerPlan::Sip {
+            target: sip_target(h.dial.as_deref(), config)?,
+            bind_ip: config.rtp_bind.unwrap_or(config.sip.bind.ip()),
+            ports: config.rtp_ports,
+        },
     };
     Ok(Plan {
         peer_name: spec.name.clone(),
@@ -212,6 +228,35 @@ pub fn negotiate(hello: &Hello, config: &Config) -> Result<Plan, ProtoError> {
         transport: h.transport,
         impairment,
     })
+}
+
+/// The destination of a `sip` peer: `hello.dial` resolved and checked
+/// against the operator's allow-list (`not_allowed` otherwise).
+fn sip_target(dial: Option<&str>, config: &Config) -> Result<SipTarget, ProtoError> {
+    let Some(dial) = dial else {
+        return Err(ProtoError::new(
+            "bad_field",
+            "hello.dial: a sip peer needs a SIP URI or number to call",
+        ));
+    };
+    let account = match &config.sip.account {
+        Some(a) => allow::parse_account(a)
+            .map_err(|e| ProtoError::new("peer_unavailable", format!("--sip-account: {e}")))?,
+        None => SipTarget {
+            user: Some("voxlet".into()),
+            host: match config.sip.bind.ip() {
+                IpAddr::V6(v) => format!("[{v}]"),
+                ip => ip.to_string(),
+            },
+            port: Some(config.sip.bind.port()),
+        },
+    };
+    let target = allow::resolve_dial(dial, &account)
+        .map_err(|e| ProtoError::new("bad_field", format!("hello.dial: {e}")))?;
+    let list = AllowList::parse(&config.sip.allow)
+        .map_err(|e| ProtoError::new("peer_unavailable", format!("--sip-allow: {e}")))?;
+    list.check(target)
+        .map_err(|e| ProtoError::new("not_allowed", e.to_string()))
 }
 
 /// Whether a peer of this kind can take `c` at `ptime`.
@@ -233,6 +278,7 @@ fn takes(kind: &PeerKind, config: &Config, c: &Codec, ptime: u16) -> bool {
             };
             peer::announce_sender(&si, 48000).is_ok()
         }
+        PeerKind::Sip => crate::sip::sdp::sip_codec(c),
         _ => true,
     }
 }

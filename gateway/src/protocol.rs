@@ -91,6 +91,10 @@ pub struct Hello {
     /// Room name for `room` peers (default `"default"`).
     #[serde(default)]
     pub room: Option<String>,
+    /// What a `sip` peer calls: a `sip:` URI or a number at the account's
+    /// domain; it must be on the operator's `--sip-allow` list.
+    #[serde(default)]
+    pub dial: Option<String>,
     /// Codecs in order of preference.
     pub codecs: Vec<CodecOffer>,
     /// Packet time in ms (default 20).

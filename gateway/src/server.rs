@@ -41,6 +41,8 @@ pub struct App {
     pub tracker: TaskTracker,
     /// Per-process randomness for ids and seeds.
     pub seed: u64,
+    /// The SIP user agent, when a `sip` peer is configured.
+    pub sip: Option<Arc<crate::sip::SipUa>>,
 }
 
 /// A running server.
@@ -60,6 +62,11 @@ impl Server {
     /// Open WebSocket connections right now.
     pub fn connections(&self) -> usize {
         self.app.connections.load(Ordering::Relaxed)
+    }
+
+    /// The SIP user agent, when a `sip` peer is configured.
+    pub fn sip(&self) -> Option<&Arc<crate::sip::SipUa>> {
+        self.app.sip.as_ref()
     }
 
     /// Rooms in use right now.
@@ -92,14 +99,28 @@ impl Server {
 pub async fn serve(config: Config) -> std::io::Result<Server> {
     let listener = TcpListener::bind(config.listen).await?;
     let local_addr = listener.local_addr()?;
+    let shutdown = CancellationToken::new();
+    let sip = if config
+        .peers
+        .iter()
+        .any(|p| p.kind == crate::config::PeerKind::Sip)
+    {
+        let ua = crate::sip::SipUa::start(&config.sip, shutdown.clone())
+            .await
+            .map_err(std::io::Error::other)?;
+        Some(ua)
+    } else {
+        None
+    };
     let app = Arc::new(App {
         config,
         rooms: Arc::new(Rooms::default()),
         connections: AtomicUsize::new(0),
         next_id: AtomicU64::new(0),
-        shutdown: CancellationToken::new(),
+        shutdown,
         tracker: TaskTracker::new(),
         seed: seed_now(),
+        sip,
     });
     let router = router(app.clone());
     let token = app.shutdown.clone();

@@ -27,6 +27,8 @@ use crate::protocol::{self, ClientMsg, Hello, ProtoError, Transport};
 use crate::server::App;
 use crate::webrtc::{self, WebrtcHandle};
 
+mod sip_call;
+
 /// WebSocket close codes (see PROTOCOL.md).
 pub mod close {
     /// Hang-up.
@@ -133,6 +135,10 @@ struct Session {
     from_peer_tx: mpsc::Sender<Packet>,
     events_tx: mpsc::Sender<SessionEvent>,
     connected: Instant,
+    /// The SIP call being placed or up (dropping it hangs up).
+    call: Option<crate::sip::CallHandle>,
+    /// The plan and `hello` id of a SIP call not answered yet.
+    pending: Option<(Plan, Option<Value>)>,
 }
 
 /// What the loop does next.
@@ -226,6 +232,8 @@ pub async fn run(mut ws: WebSocket, app: Arc<App>) {
         from_peer_tx,
         events_tx,
         connected: now,
+        call: None,
+        pending: None,
         app,
     };
     tracing::debug!(session = %s.name, "connected");
@@ -455,7 +463,7 @@ impl Session {
 
     /// `hello`: authenticate, [`negotiate`], attach the peer, answer.
     async fn on_hello(&mut self, ws: &mut WebSocket, h: Hello, id: Option<&Value>) -> Flow {
-        if self.active.is_some() {
+        if self.active.is_some() || self.pending.is_some() {
             return self
                 .error(
                     ws,
@@ -472,7 +480,11 @@ impl Session {
             Ok(p) => p,
             Err(e) => return self.error(ws, e.code, &e.message, id).await,
         };
+        if let PeerPlan::Sip { .. } = &plan.peer {
+            return self.start_sip_call(ws, plan, id).await;
+        }
         let attached = match &plan.peer {
+            PeerPlan::Sip { .. } => return Flow::Continue,
             PeerPlan::Echo { restamp } => Ok(self.attach_echo(*restamp)),
             PeerPlan::Announce { file, rate } => self.attach_announce(&plan, file, *rate).await,
             PeerPlan::Room { room } => self.attach_room(&plan, room),
@@ -740,6 +752,7 @@ impl Session {
                 self.last_rx = Instant::now();
                 self.on_binary(ws, b).await
             }
+            SessionEvent::Sip(ev) => self.on_sip(ws, ev).await,
         }
     }
 
