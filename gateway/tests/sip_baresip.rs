@@ -1,0 +1,518 @@
+//! The gateway calls a real SIP phone: Debian's `baresip`, started here on
+//! loopback in auto-answer mode, playing a known tone file (`aufile`) and
+//! recording what it hears (`sndfile`). The browser side is played over the
+//! gateway's WebSocket protocol, so the test is deterministic and fast.
+//!
+//! Each direction carries a different tone (baresip 1 kHz, the browser
+//! 600 Hz), so a loop-back or a silent path cannot pass: the browser must
+//! hear 1 kHz and baresip's recording must hold 600 Hz. DTMF and hang-up
+//! are checked in baresip's own log.
+//!
+//! baresip must be installed (`scripts/setup.sh` does it); without it these
+//! tests fail with a message saying so rather than skip.
+
+mod common;
+use common::*;
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::process::{Child, Command};
+use voxlet::codec::parse_rtpmap;
+use voxlet::rtp::RtpPacket;
+use voxlet::sender::{Sender, SenderConfig};
+use voxlet_gateway::Server;
+
+/// Tone baresip plays, Hz.
+const FROM_PHONE_HZ: f32 = 1000.0;
+/// Tone the browser side sends, Hz.
+const FROM_BROWSER_HZ: f32 = 600.0;
+/// Bound for waits on baresip (it is a separate process on a busy machine).
+const PHONE_T: Duration = Duration::from_secs(15);
+
+/// A running baresip with its own config directory.
+struct Baresip {
+    child: Child,
+    stdin: tokio::process::ChildStdin,
+    log: Arc<Mutex<String>>,
+    dir: PathBuf,
+    port: u16,
+}
+
+/// A loopback port free for both UDP and TCP right now (baresip listens on both).
+fn free_udp_port() -> u16 {
+    for _ in 0..100 {
+        let s = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        let port = s.local_addr().unwrap().port();
+        if std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
+    panic!("no free port");
+}
+
+/// Writes a mono 16-bit WAV file.
+fn write_wav(path: &Path, rate: u32, samples: &[f32]) {
+    let data_len = (samples.len() * 2) as u32;
+    let mut v = Vec::with_capacity(44 + data_len as usize);
+    v.extend_from_slice(b"RIFF");
+    v.extend_from_slice(&(36 + data_len).to_le_bytes());
+    v.extend_from_slice(b"WAVEfmt ");
+    v.extend_from_slice(&16u32.to_le_bytes());
+    v.extend_from_slice(&1u16.to_le_bytes());
+    v.extend_from_slice(&1u16.to_le_bytes());
+    v.extend_from_slice(&rate.to_le_bytes());
+    v.extend_from_slice(&(rate * 2).to_le_bytes());
+    v.extend_from_slice(&2u16.to_le_bytes());
+    v.extend_from_slice(&16u16.to_le_bytes());
+    v.extend_from_slice(b"data");
+    v.extend_from_slice(&data_len.to_le_bytes());
+    for s in samples {
+        v.extend_from_slice(&((s.clamp(-1.0, 1.0) * 32767.0) as i16).to_le_bytes());
+    }
+    std::fs::write(path, v).unwrap();
+}
+
+/// Reads the samples (first channel) and rate of a 16-bit PCM WAV file.
+fn read_wav(path: &Path) -> (u32, Vec<f32>) {
+    let b = std::fs::read(path).unwrap();
+    assert!(b.len() >= 12 && &b[..4] == b"RIFF", "{path:?} is not a WAV");
+    let mut i = 12;
+    let (mut rate, mut channels) = (0u32, 1usize);
+    while i + 8 <= b.len() {
+        let id = &b[i..i + 4];
+        let len = u32::from_le_bytes([b[i + 4], b[i + 5], b[i + 6], b[i + 7]]) as usize;
+        let body = &b[i + 8..(i + 8 + len).min(b.len())];
+        if id == b"fmt " {
+            channels = u16::from_le_bytes([body[2], body[3]]) as usize;
+            rate = u32::from_le_bytes([body[4], body[5], body[6], body[7]]);
+        } else if id == b"data" {
+            let s = body
+                .chunks_exact(2 * channels)
+                .map(|c| i16::from_le_bytes([c[0], c[1]]) as f32 / 32768.0)
+                .collect();
+            return (rate, s);
+        }
+        i += 8 + len + (len & 1);
+    }
+    panic!("{path:?} has no data chunk");
+}
+
+fn tone(hz: f32, rate: u32, secs: f32, amp: f32) -> Vec<f32> {
+    (0..(rate as f32 * secs) as usize)
+        .map(|n| amp * (2.0 * std::f32::consts::PI * hz * n as f32 / rate as f32).sin())
+        .collect()
+}
+
+/// Power at `hz` (Goertzel), per sample.
+fn goertzel(x: &[f32], rate: u32, hz: f32) -> f32 {
+    let w = 2.0 * std::f32::consts::PI * hz / rate as f32;
+    let c = 2.0 * w.cos();
+    let (mut s1, mut s2) = (0.0f32, 0.0f32);
+    for &v in x {
+        let s0 = v + c * s1 - s2;
+        s2 = s1;
+        s1 = s0;
+    }
+    (s1 * s1 + s2 * s2 - c * s1 * s2) / (x.len() as f32).powi(2)
+}
+
+/// Whether `x` holds a clear tone at `hz`: its power beats every other
+/// probe frequency (including the other direction's tone) by 10x, and the
+/// signal is not near silence.
+fn has_tone(x: &[f32], rate: u32, hz: f32) -> Result<(), String> {
+    let rms = (x.iter().map(|v| v * v).sum::<f32>() / x.len().max(1) as f32).sqrt();
+    if rms < 0.01 {
+        return Err(format!("near silence (rms {rms:.4}) over {} samples", x.len()));
+    }
+    let target = goertzel(x, rate, hz);
+    for other in [300.0, 450.0, FROM_BROWSER_HZ, 800.0, FROM_PHONE_HZ, 1400.0, 2000.0] {
+        if (other - hz).abs() < 1.0 {
+            continue;
+        }
+        let p = goertzel(x, rate, other);
+        if p * 10.0 > target {
+            return Err(format!(
+                "{hz} Hz power {target:.2e} does not dominate {other} Hz ({p:.2e}); rms {rms:.3}"
+            ));
+        }
+    }
+    Ok(())
+}
+
+impl Baresip {
+    /// Starts baresip on a free loopback port, auto-answering, playing
+    /// `FROM_PHONE_HZ`; `codecs` is its `audio_codecs` account list.
+    async fn start(codecs: Option<&str>, answer: bool) -> Baresip {
+        if Command::new("baresip").arg("-h").output().await.is_err() {
+            panic!("baresip is not installed: run scripts/setup.sh (apt-get install baresip-core)");
+        }
+        let dir = std::env::temp_dir().join(format!(
+            "voxlet-baresip-{}-{}",
+            std::process::id(),
+            free_udp_port()
+        ));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(dir.join("rec")).unwrap();
+        write_wav(&dir.join("tone.wav"), 48000, &tone(FROM_PHONE_HZ, 48000, 30.0, 0.4));
+        let port = free_udp_port();
+        let config = format!(
+            "poll_method epoll\n\
+             sip_listen 127.0.0.1:{port}\n\
+             net_interface 127.0.0.1\n\
+             audio_source aufile,{tone}\n\
+             audio_alert aufile,{tone}\n\
+             ausrc_srate 48000\n\
+             auplay_srate 48000\n\
+             rtp_ports 30000-39998\n\
+             module_path /usr/lib/baresip/modules\n\
+             module stdio.so\n\
+             module g711.so\n\
+             module g722.so\n\
+             module opus.so\n\
+             module aufile.so\n\
+             module sndfile.so\n\
+             module_app account.so\n\
+             module_app menu.so\n\
+             snd_path {rec}\n\
+             opus_stereo no\n\
+             opus_sprop_stereo no\n",
+            tone = dir.join("tone.wav").display(),
+            rec = dir.join("rec").display(),
+        );
+        std::fs::write(dir.join("config"), config).unwrap();
+        std::fs::write(
+            dir.join("accounts"),
+            format!(
+                "<sip:bob@127.0.0.1:{port}>;regint=0;answermode={}{}\n",
+                if answer { "auto" } else { "manual" },
+                codecs.map(|c| format!(";audio_codecs={c}")).unwrap_or_default()
+            ),
+        )
+        .unwrap();
+        std::fs::write(dir.join("contacts"), "").unwrap();
+        let mut child = Command::new("baresip")
+            .arg("-f")
+            .arg(&dir)
+            .arg("-4")
+            .arg("-v")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("baresip starts");
+        let log = Arc::new(Mutex::new(String::new()));
+        for out in [
+            Box::new(child.stdout.take().unwrap()) as Box<dyn tokio::io::AsyncRead + Unpin + Send>,
+            Box::new(child.stderr.take().unwrap()),
+        ] {
+            let log = log.clone();
+            tokio::spawn(async move {
+                let mut lines = BufReader::new(out).lines();
+                while let Ok(Some(l)) = lines.next_line().await {
+                    let mut g = log.lock().unwrap();
+                    g.push_str(&l);
+                    g.push('\n');
+                }
+            });
+        }
+        let stdin = child.stdin.take().unwrap();
+        let mut b = Baresip {
+            child,
+            stdin,
+            log,
+            dir,
+            port,
+        };
+        b.wait_log("baresip is ready").await;
+        b
+    }
+
+    fn log(&self) -> String {
+        self.log.lock().unwrap().clone()
+    }
+
+    /// Waits until baresip's log contains `what` (bounded); returns the log.
+    async fn wait_log(&mut self, what: &str) -> String {
+        let end = Instant::now() + PHONE_T;
+        loop {
+            let l = self.log();
+            if l.contains(what) {
+                return l;
+            }
+            if Instant::now() > end {
+                panic!("baresip never logged {what:?}; its log:\n{l}");
+            }
+            if let Ok(Some(st)) = self.child.try_wait() {
+                panic!("baresip exited ({st}) before logging {what:?}; its log:\n{l}");
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Types a command into baresip's console (menu module).
+    async fn command(&mut self, cmd: &str) {
+        self.stdin.write_all(cmd.as_bytes()).await.unwrap();
+        self.stdin.flush().await.unwrap();
+    }
+
+    fn uri(&self) -> String {
+        format!("sip:bob@127.0.0.1:{}", self.port)
+    }
+
+    /// The recording of what baresip heard (decoded audio).
+    fn heard(&self) -> (u32, Vec<f32>) {
+        let files: Vec<PathBuf> = std::fs::read_dir(self.dir.join("rec"))
+            .unwrap()
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.to_string_lossy().ends_with("-dec.wav"))
+            .collect();
+        assert_eq!(files.len(), 1, "one decoded recording: {files:?}");
+        read_wav(&files[0])
+    }
+}
+
+impl Drop for Baresip {
+    fn drop(&mut self) {
+        let _ = self.child.start_kill();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// A gateway with one `sip` peer named `phone`, allowed to call `allow`.
+async fn gateway(allow: &[String], rtp_ports: Option<(u16, u16)>) -> Server {
+    let mut c = config(&["phone=sip"]);
+    c.sip.bind = "127.0.0.1:0".parse().unwrap();
+    c.sip.allow = allow.to_vec();
+    c.rtp_bind = Some("127.0.0.1".parse().unwrap());
+    c.rtp_ports = rtp_ports;
+    start(c).await
+}
+
+fn hello_dial(dial: &str) -> Value {
+    json!({"type": "hello", "peer": "phone", "dial": dial, "ptime": 20, "telephone_event": 101,
+           "codecs": [{"pt": 111, "rtpmap": "opus/48000/2"}, {"pt": 9, "rtpmap": "G722/8000"},
+                      {"pt": 0, "rtpmap": "PCMU/8000"}, {"pt": 8, "rtpmap": "PCMA/8000"}]})
+}
+
+/// Waits for a `call` message in `state` (bounded by `PHONE_T`).
+async fn expect_call(c: &mut Client, state: &str) -> Value {
+    if let Some(i) = c
+        .json_stash
+        .iter()
+        .position(|v| v["type"] == "call" && v["state"] == state)
+    {
+        return c.json_stash.remove(i);
+    }
+    let end = Instant::now() + PHONE_T;
+    loop {
+        let left = end.saturating_duration_since(Instant::now());
+        match c.next(left).await {
+            Some(Msg::Json(v)) if v["type"] == "call" && v["state"] == state => return v,
+            Some(Msg::Json(v)) if v["type"] == "error" => panic!("error while waiting for call {state}: {v}"),
+            Some(Msg::Json(v)) => c.json_stash.push(v),
+            Some(Msg::Bin(b)) => c.stash.push((Instant::now(), b)),
+            other => panic!("no call {state}: {other:?}; stashed {:?}", c.json_stash),
+        }
+    }
+}
+
+/// Dials and waits for the `answer` (the far end answered).
+async fn dial(c: &mut Client, uri: &str) -> Value {
+    c.send_json(hello_dial(uri)).await;
+    expect_call(c, "calling").await;
+    let end = Instant::now() + PHONE_T;
+    loop {
+        let left = end.saturating_duration_since(Instant::now());
+        match c.next(left).await {
+            Some(Msg::Json(v)) if v["type"] == "answer" => return v,
+            Some(Msg::Json(v)) if v["type"] == "error" => panic!("call refused: {v}"),
+            Some(Msg::Json(v)) => c.json_stash.push(v),
+            Some(Msg::Bin(b)) => c.stash.push((Instant::now(), b)),
+            other => panic!("no answer: {other:?}; stashed {:?}", c.json_stash),
+        }
+    }
+}
+
+/// Talks for `secs`: sends `FROM_BROWSER_HZ` in the answer's codec every
+/// 20 ms (paced by the clock, so a slow machine sends the same audio, late),
+/// sends DTMF `digit` half-way; returns what came back, decoded.
+async fn talk(c: &mut Client, answer: &Value, secs: f32, digit: Option<char>) -> (u32, Vec<f32>) {
+    let pt = answer["codec"]["pt"].as_u64().unwrap() as u8;
+    let info = parse_rtpmap(answer["codec"]["rtpmap"].as_str().unwrap())
+        .unwrap()
+        .with_channels(1)
+        .unwrap();
+    let mut cfg = SenderConfig::new(info, pt);
+    cfg.input_rate = 48000;
+    cfg.seed = 7;
+    let mut tx = Sender::new(cfg).unwrap();
+    let mut dec = info.decoder().unwrap();
+    let out_rate = info.sample_rate;
+    let src = tone(FROM_BROWSER_HZ, 48000, secs, 0.4);
+    let mut heard = Vec::new();
+    let mut buf = vec![0f32; 5760];
+    let start = Instant::now();
+    let frames = src.len() / 960;
+    for k in 0..frames {
+        let now_ms = k as f64 * 20.0;
+        tx.push_audio(&src[k * 960..(k + 1) * 960], now_ms).unwrap();
+        while let Some(p) = tx.poll_packet(now_ms) {
+            let p = p.to_vec();
+            c.send_bin(&p).await;
+        }
+        if digit.is_some() && k == frames / 2 {
+            c.send_json(json!({"type": "dtmf", "digit": digit.unwrap().to_string(), "duration_ms": 200}))
+                .await;
+        }
+        let due = start + Duration::from_millis(20 * (k as u64 + 1));
+        let left = due.saturating_duration_since(Instant::now());
+        for (_, b) in c.collect_bin(left).await {
+            let Ok(p) = RtpPacket::parse(&b) else { continue };
+            if p.payload_type() != pt {
+                continue;
+            }
+            if let Ok(n) = dec.decode(p.payload(), &mut buf) {
+                heard.extend_from_slice(&buf[..n]);
+            }
+        }
+    }
+    (out_rate, heard)
+}
+
+#[tokio::test]
+async fn calls_baresip_audio_both_ways_dtmf_and_hangup_from_the_page() {
+    init_log();
+    let mut phone = Baresip::start(None, true).await;
+    let srv = gateway(&[format!("sip:*@127.0.0.1:{}", phone.port)], None).await;
+    let mut c = connect(&srv).await;
+    let t0 = Instant::now();
+    let ans = dial(&mut c, &phone.uri()).await;
+    eprintln!("INVITE → answer: {:?} (gateway says {} ms)", t0.elapsed(), ans["sip"]["setup_ms"]);
+    assert_eq!(ans["peer_kind"], "sip");
+    assert_eq!(ans["codec"]["rtpmap"], "opus/48000/2", "baresip takes the first offered codec it has");
+    let (rate, heard) = talk(&mut c, &ans, 4.0, Some('5')).await;
+    // Skip the first second (set-up, jitter) and check the rest.
+    let tail = &heard[(rate as usize).min(heard.len())..];
+    has_tone(tail, rate, FROM_PHONE_HZ).unwrap_or_else(|e| panic!("browser side: {e}"));
+    phone.wait_log("received event: '5'").await;
+    c.send_json(json!({"type": "hangup"})).await;
+    assert_eq!(c.expect_close().await, Some(1000));
+    // baresip reports a BYE from the far end as the session being reset.
+    phone.wait_log("session closed: Connection reset by peer").await;
+    phone.wait_log("terminated").await;
+    let (prate, pheard) = phone.heard();
+    let skip = (prate as usize).min(pheard.len());
+    has_tone(&pheard[skip..], prate, FROM_BROWSER_HZ).unwrap_or_else(|e| panic!("phone side: {e}"));
+    assert_no_call_left(&srv).await;
+}
+
+/// Every call task and dialog is gone (bounded wait: teardown is async).
+async fn assert_no_call_left(srv: &Server) {
+    let ua = srv.sip().unwrap().clone();
+    let end = Instant::now() + PHONE_T;
+    while (ua.active_calls() > 0 || ua.dialogs() > 0 || srv.connections() > 0)
+        && Instant::now() < end
+    {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(ua.active_calls(), 0, "call tasks left");
+    assert_eq!(ua.dialogs(), 0, "SIP dialogs left");
+    assert_eq!(srv.connections(), 0, "sessions left");
+}
+
+#[tokio::test]
+async fn baresip_hangs_up_and_the_page_is_told() {
+    init_log();
+    let mut phone = Baresip::start(None, true).await;
+    let srv = gateway(&[format!("sip:*@127.0.0.1:{}", phone.port)], None).await;
+    let mut c = connect(&srv).await;
+    let ans = dial(&mut c, &phone.uri()).await;
+    let (rate, heard) = talk(&mut c, &ans, 1.5, None).await;
+    has_tone(&heard[(rate as usize / 2).min(heard.len())..], rate, FROM_PHONE_HZ)
+        .unwrap_or_else(|e| panic!("browser side: {e}"));
+    // The menu module's hang-up key.
+    phone.command("b\n").await;
+    let ended = expect_call(&mut c, "ended").await;
+    assert_eq!(ended["by"], "remote");
+    assert_eq!(c.expect_close().await, Some(1000));
+    phone.wait_log("terminated").await;
+    assert_no_call_left(&srv).await;
+}
+
+#[tokio::test]
+async fn hanging_up_while_it_rings_cancels() {
+    init_log();
+    let mut phone = Baresip::start(None, false).await;
+    let srv = gateway(&[format!("sip:*@127.0.0.1:{}", phone.port)], None).await;
+    let mut c = connect(&srv).await;
+    c.send_json(hello_dial(&phone.uri())).await;
+    expect_call(&mut c, "calling").await;
+    let ringing = expect_call(&mut c, "ringing").await;
+    assert_eq!(ringing["sip_status"], 180);
+    phone.wait_log("Incoming call from").await;
+    c.send_json(json!({"type": "hangup"})).await;
+    assert_eq!(c.expect_close().await, Some(1000));
+    // The call was never answered, so only a CANCEL can end baresip's
+    // session (it reports that as the session being reset).
+    let l = phone.wait_log("session closed: Connection reset by peer").await;
+    assert!(!l.contains("Call established"), "{l}");
+    assert_no_call_left(&srv).await;
+}
+
+#[tokio::test]
+async fn no_common_codec_is_a_clear_error() {
+    init_log();
+    let phone = Baresip::start(Some("PCMA"), true).await;
+    let srv = gateway(&[format!("sip:*@127.0.0.1:{}", phone.port)], None).await;
+    let mut c = connect(&srv).await;
+    let mut hello = hello_dial(&phone.uri());
+    hello["codecs"] = json!([{"pt": 0, "rtpmap": "PCMU/8000"}]);
+    c.send_json(hello).await;
+    expect_call(&mut c, "calling").await;
+    let e = c.expect_error().await;
+    assert_eq!(e["code"], "no_codec", "{e}");
+    assert_eq!(e["sip_status"], 488, "{e}");
+    assert_eq!(e["fatal"], true);
+    assert_eq!(c.expect_close().await, Some(1000));
+    assert_no_call_left(&srv).await;
+}
+
+/// 20 calls in a row through a 3-pair RTP port range: a leaked port would
+/// make a later call fail to bind. Prints the set-up times (not asserted).
+#[tokio::test]
+async fn twenty_calls_in_a_row_leak_nothing() {
+    init_log();
+    let phone = Baresip::start(None, true).await;
+    let range = (41_000u16 + (std::process::id() % 500) as u16 * 8, 0);
+    let range = (range.0, range.0 + 6);
+    let srv = gateway(&[format!("sip:*@127.0.0.1:{}", phone.port)], Some(range)).await;
+    let mut setup = Vec::new();
+    let mut first_audio = Vec::new();
+    for i in 0..20 {
+        let mut c = connect(&srv).await;
+        let t0 = Instant::now();
+        let ans = dial(&mut c, &phone.uri()).await;
+        setup.push(ans["sip"]["setup_ms"].as_u64().unwrap());
+        let port = ans["local_rtp_port"].as_u64().unwrap() as u16;
+        assert!((range.0..=range.1).contains(&port), "call {i}: port {port} in range");
+        // Audio from the phone reaches the page.
+        let got = c.recv_bins(5).await;
+        first_audio.push(t0.elapsed().as_millis() as u64);
+        assert!(got.iter().any(|b| b.len() > 12 && b[1] & 0x7f == 111), "call {i}: Opus from the phone");
+        c.send_json(json!({"type": "hangup"})).await;
+        assert_eq!(c.expect_close().await, Some(1000), "call {i}");
+        assert_no_call_left(&srv).await;
+    }
+    setup.sort_unstable();
+    first_audio.sort_unstable();
+    eprintln!(
+        "20 calls: INVITE→200 median {} ms max {} ms; hello→first phone audio at the page median {} ms max {} ms",
+        setup[10], setup[19], first_audio[10], first_audio[19]
+    );
+}
