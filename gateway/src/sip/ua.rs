@@ -5,8 +5,8 @@
 //! Requests inside a call are handed to their dialog (rsipstack answers
 //! BYE, re-INVITE, in-dialog OPTIONS). Outside a call the gateway answers
 //! itself: OPTIONS 200, INVITE 480 (incoming calls are not routed to pages
-//! yet), BYE/CANCEL/others 481, REGISTER 405, and any request whose body is
-//! larger than [`crate::sip::sdp::MAX_SDP`] 413. Datagrams rsipstack cannot
+//! yet), BYE/CANCEL/others 481, REGISTER 405, and any request whose body
+//! (or declared Content-Length) is larger than [`crate::sip::sdp::MAX_SDP`] 413. Datagrams rsipstack cannot
 //! parse (garbage, unknown methods) are dropped by rsipstack itself and
 //! counted nowhere; nothing here panics on them.
 
@@ -140,7 +140,7 @@ pub(crate) fn uri(s: &str) -> Result<rsipstack::sip::Uri, SipError> {
 /// Answers requests: in-dialog ones through their dialog, the rest here.
 async fn requests(ua: Arc<SipUa>, mut incoming: TransactionReceiver) {
     while let Some(mut tx) = incoming.recv().await {
-        if tx.original.body.len() > MAX_SDP && tx.original.method != Method::Ack {
+        if body_len(&tx.original) > MAX_SDP && tx.original.method != Method::Ack {
             tracing::debug!(len = tx.original.body.len(), "SIP request body too large");
             let _ = tx.reply(StatusCode::RequestEntityTooLarge).await;
             continue;
@@ -165,6 +165,20 @@ async fn requests(ua: Arc<SipUa>, mut incoming: TransactionReceiver) {
             let _ = tx.reply(status).await;
         });
     }
+}
+
+/// The larger of the body's length and its declared Content-Length
+/// (rsipstack truncates a UDP datagram at 8 KiB, so a larger body arrives cut).
+fn body_len(req: &rsipstack::sip::Request) -> usize {
+    let declared = req
+        .headers
+        .iter()
+        .find_map(|h| match h {
+            rsipstack::sip::Header::ContentLength(v) => v.value().trim().parse::<usize>().ok(),
+            _ => None,
+        })
+        .unwrap_or(0);
+    declared.max(req.body.len())
 }
 
 /// Keeps the account registered: registers, then refreshes before expiry,
