@@ -14,8 +14,8 @@ use voxlet::codec::{parse_rtpmap, CodecInfo, CodecKind};
 
 use crate::config::{Config, PeerKind};
 use crate::peer::{self, StreamInfo};
-use crate::sip::allow::{self, AllowList, SipTarget};
 use crate::protocol::{Hello, Impairment, ProtoError, TelephoneEventOffer, Transport};
+use crate::sip::allow::{self, AllowList, SipTarget};
 
 /// Packet times the gateway accepts.
 pub const PTIMES: [u16; 5] = [10, 20, 30, 40, 60];

@@ -353,14 +353,7 @@ pub fn spawn_udp(
 ) -> io::Result<(PeerHandle, u16)> {
     let pair = bind_pair(bind_ip, ports)?;
     let local_port = pair.0.local_addr()?.port();
-    let handle = spawn_udp_on(
-        pair,
-        peer,
-        PtMap::default(),
-        to_browser,
-        events,
-        counters,
-    )?;
+    let handle = spawn_udp_on(pair, peer, PtMap::default(), to_browser, events, counters)?;
     Ok((handle, local_port))
 }
 

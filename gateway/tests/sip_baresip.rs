@@ -127,10 +127,21 @@ fn goertzel(x: &[f32], rate: u32, hz: f32) -> f32 {
 fn has_tone(x: &[f32], rate: u32, hz: f32) -> Result<(), String> {
     let rms = (x.iter().map(|v| v * v).sum::<f32>() / x.len().max(1) as f32).sqrt();
     if rms < 0.01 {
-        return Err(format!("near silence (rms {rms:.4}) over {} samples", x.len()));
+        return Err(format!(
+            "near silence (rms {rms:.4}) over {} samples",
+            x.len()
+        ));
     }
     let target = goertzel(x, rate, hz);
-    for other in [300.0, 450.0, FROM_BROWSER_HZ, 800.0, FROM_PHONE_HZ, 1400.0, 2000.0] {
+    for other in [
+        300.0,
+        450.0,
+        FROM_BROWSER_HZ,
+        800.0,
+        FROM_PHONE_HZ,
+        1400.0,
+        2000.0,
+    ] {
         if (other - hz).abs() < 1.0 {
             continue;
         }
@@ -158,7 +169,11 @@ impl Baresip {
         ));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(dir.join("rec")).unwrap();
-        write_wav(&dir.join("tone.wav"), 48000, &tone(FROM_PHONE_HZ, 48000, 30.0, 0.4));
+        write_wav(
+            &dir.join("tone.wav"),
+            48000,
+            &tone(FROM_PHONE_HZ, 48000, 30.0, 0.4),
+        );
         let port = free_udp_port();
         let config = format!(
             "poll_method epoll\n\
@@ -190,7 +205,9 @@ impl Baresip {
             format!(
                 "<sip:bob@127.0.0.1:{port}>;regint=0;answermode={}{}\n",
                 if answer { "auto" } else { "manual" },
-                codecs.map(|c| format!(";audio_codecs={c}")).unwrap_or_default()
+                codecs
+                    .map(|c| format!(";audio_codecs={c}"))
+                    .unwrap_or_default()
             ),
         )
         .unwrap();
@@ -314,7 +331,9 @@ async fn expect_call(c: &mut Client, state: &str) -> Value {
         let left = end.saturating_duration_since(Instant::now());
         match c.next(left).await {
             Some(Msg::Json(v)) if v["type"] == "call" && v["state"] == state => return v,
-            Some(Msg::Json(v)) if v["type"] == "error" => panic!("error while waiting for call {state}: {v}"),
+            Some(Msg::Json(v)) if v["type"] == "error" => {
+                panic!("error while waiting for call {state}: {v}")
+            }
             Some(Msg::Json(v)) => c.json_stash.push(v),
             Some(Msg::Bin(b)) => c.stash.push((Instant::now(), b)),
             other => panic!("no call {state}: {other:?}; stashed {:?}", c.json_stash),
@@ -366,14 +385,16 @@ async fn talk(c: &mut Client, answer: &Value, secs: f32, digit: Option<char>) ->
             let p = p.to_vec();
             c.send_bin(&p).await;
         }
-        if digit.is_some() && k == frames / 2 {
-            c.send_json(json!({"type": "dtmf", "digit": digit.unwrap().to_string(), "duration_ms": 200}))
-                .await;
+        if let (Some(d), true) = (digit, k == frames / 2) {
+            let v = json!({"type": "dtmf", "digit": d.to_string(), "duration_ms": 200});
+            c.send_json(v).await;
         }
         let due = start + Duration::from_millis(20 * (k as u64 + 1));
         let left = due.saturating_duration_since(Instant::now());
         for (_, b) in c.collect_bin(left).await {
-            let Ok(p) = RtpPacket::parse(&b) else { continue };
+            let Ok(p) = RtpPacket::parse(&b) else {
+                continue;
+            };
             if p.payload_type() != pt {
                 continue;
             }
@@ -393,9 +414,16 @@ async fn calls_baresip_audio_both_ways_dtmf_and_hangup_from_the_page() {
     let mut c = connect(&srv).await;
     let t0 = Instant::now();
     let ans = dial(&mut c, &phone.uri()).await;
-    eprintln!("INVITE → answer: {:?} (gateway says {} ms)", t0.elapsed(), ans["sip"]["setup_ms"]);
+    eprintln!(
+        "INVITE → answer: {:?} (gateway says {} ms)",
+        t0.elapsed(),
+        ans["sip"]["setup_ms"]
+    );
     assert_eq!(ans["peer_kind"], "sip");
-    assert_eq!(ans["codec"]["rtpmap"], "opus/48000/2", "baresip takes the first offered codec it has");
+    assert_eq!(
+        ans["codec"]["rtpmap"], "opus/48000/2",
+        "baresip takes the first offered codec it has"
+    );
     let (rate, heard) = talk(&mut c, &ans, 4.0, Some('5')).await;
     // Skip the first second (set-up, jitter) and check the rest.
     let tail = &heard[(rate as usize).min(heard.len())..];
@@ -404,7 +432,9 @@ async fn calls_baresip_audio_both_ways_dtmf_and_hangup_from_the_page() {
     c.send_json(json!({"type": "hangup"})).await;
     assert_eq!(c.expect_close().await, Some(1000));
     // baresip reports a BYE from the far end as the session being reset.
-    phone.wait_log("session closed: Connection reset by peer").await;
+    phone
+        .wait_log("session closed: Connection reset by peer")
+        .await;
     phone.wait_log("terminated").await;
     let (prate, pheard) = phone.heard();
     let skip = (prate as usize).min(pheard.len());
@@ -434,8 +464,12 @@ async fn baresip_hangs_up_and_the_page_is_told() {
     let mut c = connect(&srv).await;
     let ans = dial(&mut c, &phone.uri()).await;
     let (rate, heard) = talk(&mut c, &ans, 1.5, None).await;
-    has_tone(&heard[(rate as usize / 2).min(heard.len())..], rate, FROM_PHONE_HZ)
-        .unwrap_or_else(|e| panic!("browser side: {e}"));
+    has_tone(
+        &heard[(rate as usize / 2).min(heard.len())..],
+        rate,
+        FROM_PHONE_HZ,
+    )
+    .unwrap_or_else(|e| panic!("browser side: {e}"));
     // The menu module's hang-up key.
     phone.command("b\n").await;
     let ended = expect_call(&mut c, "ended").await;
@@ -460,7 +494,9 @@ async fn hanging_up_while_it_rings_cancels() {
     assert_eq!(c.expect_close().await, Some(1000));
     // The call was never answered, so only a CANCEL can end baresip's
     // session (it reports that as the session being reset).
-    let l = phone.wait_log("session closed: Connection reset by peer").await;
+    let l = phone
+        .wait_log("session closed: Connection reset by peer")
+        .await;
     assert!(!l.contains("Call established"), "{l}");
     assert_no_call_left(&srv).await;
 }
@@ -500,11 +536,17 @@ async fn twenty_calls_in_a_row_leak_nothing() {
         let ans = dial(&mut c, &phone.uri()).await;
         setup.push(ans["sip"]["setup_ms"].as_u64().unwrap());
         let port = ans["local_rtp_port"].as_u64().unwrap() as u16;
-        assert!((range.0..=range.1).contains(&port), "call {i}: port {port} in range");
+        assert!(
+            (range.0..=range.1).contains(&port),
+            "call {i}: port {port} in range"
+        );
         // Audio from the phone reaches the page.
         let got = c.recv_bins(5).await;
         first_audio.push(t0.elapsed().as_millis() as u64);
-        assert!(got.iter().any(|b| b.len() > 12 && b[1] & 0x7f == 111), "call {i}: Opus from the phone");
+        assert!(
+            got.iter().any(|b| b.len() > 12 && b[1] & 0x7f == 111),
+            "call {i}: Opus from the phone"
+        );
         c.send_json(json!({"type": "hangup"})).await;
         assert_eq!(c.expect_close().await, Some(1000), "call {i}");
         assert_no_call_left(&srv).await;

@@ -21,7 +21,13 @@ async fn gateway(allow: &[&str]) -> Server {
 }
 
 /// A request from `sock` to the gateway's SIP port.
-fn request(method: &str, sock: &UdpSocket, to: std::net::SocketAddr, body: &str, branch: &str) -> String {
+fn request(
+    method: &str,
+    sock: &UdpSocket,
+    to: std::net::SocketAddr,
+    body: &str,
+    branch: &str,
+) -> String {
     let me = sock.local_addr().unwrap();
     format!(
         "{method} sip:voxlet@{to} SIP/2.0\r\n\
@@ -44,7 +50,10 @@ async fn status(sock: &UdpSocket, branch: &str) -> Option<String> {
     let end = tokio::time::Instant::now() + Duration::from_secs(2);
     let mut b = vec![0u8; 65536];
     loop {
-        let n = tokio::time::timeout_at(end, sock.recv(&mut b)).await.ok()?.ok()?;
+        let n = tokio::time::timeout_at(end, sock.recv(&mut b))
+            .await
+            .ok()?
+            .ok()?;
         let text = String::from_utf8_lossy(&b[..n]).to_string();
         let line = text.lines().next().unwrap_or("").to_string();
         if text.contains(branch) && !line.contains(" 100 ") {
@@ -70,20 +79,28 @@ async fn bad_sip_input_gets_clear_responses_and_breaks_nothing() {
     }
     assert_eq!(status(&s, "junk1").await, None, "unknown method: dropped");
     // Still alive: OPTIONS outside a call is answered.
-    s.send_to(request("OPTIONS", &s, ua, "", "opt1").as_bytes(), ua).await.unwrap();
+    s.send_to(request("OPTIONS", &s, ua, "", "opt1").as_bytes(), ua)
+        .await
+        .unwrap();
     assert_eq!(status(&s, "opt1").await.as_deref(), Some("SIP/2.0 200 OK"));
     // An incoming INVITE: calls to the page are not routed yet.
     let sdp = "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0\r\n";
-    s.send_to(request("INVITE", &s, ua, sdp, "inv1").as_bytes(), ua).await.unwrap();
+    s.send_to(request("INVITE", &s, ua, sdp, "inv1").as_bytes(), ua)
+        .await
+        .unwrap();
     let st = status(&s, "inv1").await.unwrap();
     assert!(st.starts_with("SIP/2.0 480"), "{st}");
     // An oversized body.
     let big = "a=x\r\n".repeat(2000);
-    s.send_to(request("INVITE", &s, ua, &big, "inv2").as_bytes(), ua).await.unwrap();
+    s.send_to(request("INVITE", &s, ua, &big, "inv2").as_bytes(), ua)
+        .await
+        .unwrap();
     let st = status(&s, "inv2").await.unwrap();
     assert!(st.starts_with("SIP/2.0 413"), "{st}");
     // BYE / CANCEL for calls that do not exist.
-    s.send_to(request("BYE", &s, ua, "", "bye1").as_bytes(), ua).await.unwrap();
+    s.send_to(request("BYE", &s, ua, "", "bye1").as_bytes(), ua)
+        .await
+        .unwrap();
     assert!(status(&s, "bye1").await.unwrap().starts_with("SIP/2.0 481"));
     // The gateway still serves browsers.
     let mut c = connect(&srv).await;
@@ -109,9 +126,20 @@ async fn a_browser_cannot_dial_outside_the_allow_list() {
         (json!("1000"), "not_allowed"),
         (json!("10000"), "not_allowed"),
         // Tricks that must not reach a listed pattern.
-        (json!(format!("sip:1000@127.0.0.1:9@127.0.0.1:{fport}")), "bad_field"),
-        (json!(format!("sip:1000@127.0.0.1:9;maddr=127.0.0.1;port={fport}")), "bad_field"),
-        (json!(format!("sip:alice@example.invalid?Route=<sip:127.0.0.1:{fport}>")), "bad_field"),
+        (
+            json!(format!("sip:1000@127.0.0.1:9@127.0.0.1:{fport}")),
+            "bad_field",
+        ),
+        (
+            json!(format!("sip:1000@127.0.0.1:9;maddr=127.0.0.1;port={fport}")),
+            "bad_field",
+        ),
+        (
+            json!(format!(
+                "sip:alice@example.invalid?Route=<sip:127.0.0.1:{fport}>"
+            )),
+            "bad_field",
+        ),
         (json!("sips:1000@127.0.0.1:9"), "bad_field"),
         (json!(42), "bad_field"),
         (json!(null), "bad_field"),
@@ -124,6 +152,9 @@ async fn a_browser_cannot_dial_outside_the_allow_list() {
     }
     let mut b = [0u8; 2048];
     let heard = tokio::time::timeout(Duration::from_millis(500), forbidden.recv(&mut b)).await;
-    assert!(heard.is_err(), "the forbidden destination received a datagram");
+    assert!(
+        heard.is_err(),
+        "the forbidden destination received a datagram"
+    );
     assert_eq!(srv.sip().unwrap().active_calls(), 0);
 }

@@ -28,7 +28,12 @@ impl Session {
         }
         let Some(ua) = self.app.sip.clone() else {
             return self
-                .error(ws, "peer_unavailable", "the SIP user agent is not running", id)
+                .error(
+                    ws,
+                    "peer_unavailable",
+                    "the SIP user agent is not running",
+                    id,
+                )
                 .await;
         };
         let PeerPlan::Sip {
@@ -107,7 +112,8 @@ impl Session {
                 message,
                 sip_status,
             } => {
-                let mut v = json!({"type": "error", "code": code, "message": message, "fatal": true});
+                let mut v =
+                    json!({"type": "error", "code": code, "message": message, "fatal": true});
                 if let Some(s) = sip_status {
                     v["sip_status"] = json!(s);
                 }

@@ -37,7 +37,9 @@ impl fmt::Display for DialError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             DialError::Length => write!(f, "must be 1-{MAX_LEN} bytes"),
-            DialError::Scheme => write!(f, "only sip: URIs (no sips:, tel:, parameters or headers)"),
+            DialError::Scheme => {
+                write!(f, "only sip: URIs (no sips:, tel:, parameters or headers)")
+            }
             DialError::User => write!(f, "the user part may hold only A-Z a-z 0-9 . _ + - * # ! ~"),
             DialError::Host => write!(f, "the host must be a domain name, IPv4 or [IPv6] address"),
             DialError::Port => write!(f, "the port must be 1..=65535"),

@@ -259,21 +259,34 @@ impl CallTask {
                 return self.fail("call_failed", "no response".into(), None).await;
             }
             Ok(Err(e)) => return self.fail("call_failed", e.to_string(), None).await,
-            Err(e) => return self.fail("call_failed", format!("INVITE task: {e}"), None).await,
+            Err(e) => {
+                return self
+                    .fail("call_failed", format!("INVITE task: {e}"), None)
+                    .await
+            }
         };
         if resp.status_code.kind() != StatusCodeKind::Successful {
             let code = resp.status_code.code();
-            let what = if code == 488 || code == 606 { "no_codec" } else { "call_failed" };
-            return self.fail(what, status_text(&resp.status_code), Some(code)).await;
+            let what = if code == 488 || code == 606 {
+                "no_codec"
+            } else {
+                "call_failed"
+            };
+            return self
+                .fail(what, status_text(&resp.status_code), Some(code))
+                .await;
         }
         let setup = started.elapsed();
-        let selected = sdp::parse(&resp.body).and_then(|d| {
-            sdp::select(&self.call.codecs, self.call.te_pt.is_some(), &d)
-        });
+        let selected = sdp::parse(&resp.body)
+            .and_then(|d| sdp::select(&self.call.codecs, self.call.te_pt.is_some(), &d));
         let selected = match selected {
             Ok(s) => s,
             Err(e) => {
-                let code = if e == sdp::SdpError::NoCommonCodec { "no_codec" } else { "bad_answer" };
+                let code = if e == sdp::SdpError::NoCommonCodec {
+                    "no_codec"
+                } else {
+                    "bad_answer"
+                };
                 let _ = tokio::time::timeout(TEARDOWN_TIMEOUT, dialog.bye()).await;
                 layer.remove_dialog(&id);
                 return self.fail(code, format!("the answer: {e}"), Some(200)).await;
@@ -300,7 +313,9 @@ impl CallTask {
             Err(e) => {
                 let _ = tokio::time::timeout(TEARDOWN_TIMEOUT, dialog.bye()).await;
                 layer.remove_dialog(&id);
-                return self.fail("call_failed", format!("RTP sockets: {e}"), None).await;
+                return self
+                    .fail("call_failed", format!("RTP sockets: {e}"), None)
+                    .await;
             }
         };
         tracing::info!(target = %self.call.target, codec = selected.codec, remote = %selected.rtp, setup_ms = setup.as_millis() as u64, "SIP call answered");

@@ -254,7 +254,11 @@ pub fn parse(body: &[u8]) -> Result<AudioDesc, SdpError> {
                     .ok_or_else(|| bad(line))?;
                 let _proto = it.next().ok_or_else(|| bad(line))?;
                 for f in it {
-                    let pt: u8 = f.parse().ok().filter(|p| *p <= 127).ok_or_else(|| bad(line))?;
+                    let pt: u8 = f
+                        .parse()
+                        .ok()
+                        .filter(|p| *p <= 127)
+                        .ok_or_else(|| bad(line))?;
                     formats.push(Format {
                         pt,
                         rtpmap: static_rtpmap(pt).map(String::from),
@@ -266,8 +270,7 @@ pub fn parse(body: &[u8]) -> Result<AudioDesc, SdpError> {
             }
             "c" if section != 2 => {
                 let mut it = value.split_ascii_whitespace();
-                let (Some("IN"), Some(_fam), Some(addr)) = (it.next(), it.next(), it.next())
-                else {
+                let (Some("IN"), Some(_fam), Some(addr)) = (it.next(), it.next(), it.next()) else {
                     return Err(bad(line));
                 };
                 let addr = addr.split('/').next().unwrap_or(addr);
@@ -338,7 +341,11 @@ pub struct Selected {
 
 /// Picks the codec of an answer: its first format that is one of the
 /// offered codecs (same codec and clock; Opus channels do not count).
-pub fn select(offered: &[Codec], te_offered: bool, answer: &AudioDesc) -> Result<Selected, SdpError> {
+pub fn select(
+    offered: &[Codec],
+    te_offered: bool,
+    answer: &AudioDesc,
+) -> Result<Selected, SdpError> {
     let parsed: Vec<(u8, voxlet::codec::CodecInfo)> = answer
         .formats
         .iter()
@@ -413,7 +420,10 @@ mod tests {
             version: 1,
             direction: Direction::SendRecv,
         });
-        assert!(sdp.contains("m=audio 40000 RTP/AVP 111 9 0 8 101 96\r\n"), "{sdp}");
+        assert!(
+            sdp.contains("m=audio 40000 RTP/AVP 111 9 0 8 101 96\r\n"),
+            "{sdp}"
+        );
         assert!(sdp.contains("a=rtpmap:111 opus/48000/2\r\n"));
         assert!(sdp.contains("a=rtpmap:9 G722/8000\r\n"));
         assert!(sdp.contains("a=rtpmap:101 telephone-event/48000\r\n"));
@@ -467,8 +477,14 @@ mod tests {
             parse_s("v=0\r\nc=IN IP4 1.2.3.4\r\nm=audio 0 RTP/AVP 0\r\n"),
             Err(SdpError::Rejected)
         );
-        assert_eq!(parse_s("v=0\r\nm=video 5 RTP/AVP 96\r\n"), Err(SdpError::NoAudio));
-        assert_eq!(parse_s("v=0\r\nm=audio 5 RTP/AVP 0\r\n"), Err(SdpError::NoAddress));
+        assert_eq!(
+            parse_s("v=0\r\nm=video 5 RTP/AVP 96\r\n"),
+            Err(SdpError::NoAudio)
+        );
+        assert_eq!(
+            parse_s("v=0\r\nm=audio 5 RTP/AVP 0\r\n"),
+            Err(SdpError::NoAddress)
+        );
         assert!(matches!(parse_s("garbage"), Err(SdpError::Malformed(_))));
         assert!(matches!(
             parse_s("v=0\r\nc=IN IP4 1.2.3.4\r\nm=audio 5 RTP/AVP 300\r\n"),

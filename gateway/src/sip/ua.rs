@@ -53,8 +53,12 @@ impl SipUa {
     /// Binds the SIP socket and starts the endpoint, the request loop and
     /// (with a registrar) the REGISTER loop. Everything stops when
     /// `shutdown` is cancelled.
-    pub async fn start(cfg: &SipConfig, shutdown: CancellationToken) -> Result<Arc<SipUa>, SipError> {
-        let allow = AllowList::parse(&cfg.allow).map_err(|e| SipError::Config(format!("--sip-allow: {e}")))?;
+    pub async fn start(
+        cfg: &SipConfig,
+        shutdown: CancellationToken,
+    ) -> Result<Arc<SipUa>, SipError> {
+        let allow = AllowList::parse(&cfg.allow)
+            .map_err(|e| SipError::Config(format!("--sip-allow: {e}")))?;
         let cancel = shutdown.child_token();
         let transport = TransportLayer::new(cancel.clone());
         let conn = UdpConnection::create_connection(cfg.bind, None, Some(cancel.clone())).await?;
