@@ -457,7 +457,7 @@ async fn assert_no_call_left(srv: &Server) {
 }
 
 #[tokio::test]
-async fn baresip_hangs_up_and_the_page_is_told() {
+async fn baresip_sends_dtmf_holds_resumes_and_hangs_up() {
     init_log();
     let mut phone = Baresip::start(None, true).await;
     let srv = gateway(&[format!("sip:*@127.0.0.1:{}", phone.port)], None).await;
@@ -470,8 +470,17 @@ async fn baresip_hangs_up_and_the_page_is_told() {
         FROM_PHONE_HZ,
     )
     .unwrap_or_else(|e| panic!("browser side: {e}"));
-    // The menu module's hang-up key.
-    phone.command("b\n").await;
+    // baresip's console (menu module): a digit is sent as RFC 4733 DTMF…
+    phone.command("7").await;
+    let d = c.expect("dtmf").await;
+    assert_eq!(d["digit"], "7");
+    // …'x' holds the call and 'X' resumes it (re-INVITEs, answered by the gateway)…
+    phone.command("x").await;
+    expect_call(&mut c, "held").await;
+    phone.command("X").await;
+    expect_call(&mut c, "resumed").await;
+    // …and 'b' hangs up.
+    phone.command("b").await;
     let ended = expect_call(&mut c, "ended").await;
     assert_eq!(ended["by"], "remote");
     assert_eq!(c.expect_close().await, Some(1000));
