@@ -15,6 +15,7 @@ const PEER_HINTS = {
   announce: 'Plays a recorded announcement and plays back the keys you press.',
   room: 'Talk with another browser that joins the same room.',
   udp: 'A real RTP endpoint (e.g. a PBX) set up on the gateway.',
+  sip: 'A SIP call through the gateway: dial a number or SIP address the gateway allows.',
 };
 const TRANSPORT_HINTS = {
   ws: 'Media as binary WebSocket frames (TCP, in order).',
@@ -123,6 +124,7 @@ function fillForm(cfg) {
   if (params.get('processing') === 'off') $('processing').checked = false;
   if (params.get('headphones') === 'on') $('headphones').checked = true;
   if (params.get('room')) $('room').value = params.get('room');
+  if (params.get('dial')) $('dial').value = params.get('dial');
   $('token-field').hidden = !cfg.token_required;
   onPeerChange();
   onTransportChange();
@@ -134,6 +136,7 @@ function onPeerChange() {
   const kind = o ? o.dataset.kind : '';
   $('peer-hint').textContent = PEER_HINTS[kind] || '';
   $('room-field').hidden = kind !== 'room';
+  $('dial-field').hidden = kind !== 'sip';
 }
 
 function onCodecChange() {
@@ -308,6 +311,7 @@ async function startCall() {
     ptime: Number($('ptime').value),
     transport: selected('transport'),
     room: peerOpt && peerOpt.dataset.kind === 'room' ? $('room').value.trim() || 'lobby' : undefined,
+    dial: peerOpt && peerOpt.dataset.kind === 'sip' ? $('dial').value.trim() : undefined,
     token: app.config.token_required ? $('token').value : undefined,
     processing: $('processing').checked,
     headphones: $('headphones').checked,
@@ -347,6 +351,14 @@ async function startCall() {
       const want = impairment();
       if (want.loss_pct !== a.impairment.loss_pct || want.jitter_ms !== a.impairment.jitter_ms || want.reorder_pct !== a.impairment.reorder_pct) applyImpairment();
     }
+  });
+  call.addEventListener('call', (e) => {
+    const m = e.detail;
+    document.body.dataset.sipState = m.state;
+    if (m.state === 'ringing') setStatus('busy', 'Ringing…');
+    if (m.state === 'held') setStatus('busy', 'On hold (the other side held the call)');
+    if (m.state === 'resumed' && call.answer) setStatus('live', `In call · ${call.answer.peer}`);
+    if (m.state === 'ended') log(`The other side hung up${m.reason ? ` (${m.reason})` : ''}`);
   });
   document.body.dataset.failed = 'false';
   call.addEventListener('ended', (e) => {

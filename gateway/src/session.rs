@@ -246,7 +246,13 @@ pub async fn run(mut ws: WebSocket, app: Arc<App>) {
             .as_ref()
             .and_then(|a| a.injector.as_ref())
             .and_then(|i| i.next_due());
-        let idle_at = s.last_rx + idle;
+        // A SIP call that rings is not idle (the page waits for the answer),
+        // but rings for three minutes at most.
+        let idle_at = if s.pending.is_some() {
+            s.last_rx + idle.max(RING_LIMIT)
+        } else {
+            s.last_rx + idle
+        };
         let wake = tokio::select! {
             m = ws.recv() => Wake::Ws(m),
             p = from_peer_rx.recv() => Wake::FromPeer(p),
@@ -313,6 +319,10 @@ pub async fn run(mut ws: WebSocket, app: Arc<App>) {
     );
     // Dropping `s` ends the peer (task abort / room seat freed) and WebRTC.
 }
+
+/// Longest a session waits for a SIP call to be answered without hearing
+/// from the browser.
+pub const RING_LIMIT: Duration = Duration::from_secs(180);
 
 /// A browser that stops reading must not hold its session forever.
 pub const SEND_TIMEOUT: Duration = Duration::from_secs(3);

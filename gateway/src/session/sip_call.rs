@@ -66,7 +66,8 @@ impl Session {
                 let v = json!({"type": "call", "state": "calling", "to": handle.target});
                 self.call = Some(handle);
                 self.pending = Some((plan, id.cloned()));
-                self.reply(ws, v, id).await
+                // The hello's id goes on its reply, the `answer` (or error).
+                self.reply(ws, v, None).await
             }
             Err(e) => {
                 tracing::warn!(session = %self.name, "SIP call not placed: {e}");
