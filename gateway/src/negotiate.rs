@@ -66,10 +66,11 @@ pub enum PeerPlan {
         /// Even local port range, `None`: any.
         ports: Option<(u16, u16)>,
     },
-    /// Place a SIP call to an allowed destination.
+    /// Place a SIP call to an allowed destination, or wait for one.
     Sip {
-        /// The destination, built from validated parts and allowed.
-        target: SipTarget,
+        /// The destination, built from validated parts and allowed;
+        /// `None`: wait for an incoming call.
+        target: Option<SipTarget>,
         /// Local address the RTP sockets bind to.
         bind_ip: IpAddr,
         /// Even local port range, `None`: any.
@@ -214,7 +215,10 @@ pub fn negotiate(hello: &Hello, config: &Config) -> Result<Plan, ProtoError> {
             ports: config.rtp_ports,
         },
         PeerKind::Sip => PeerPlan::Sip {
-            target: sip_target(h.dial.as_deref(), config)?,
+            target: match (&h.dial, h.incoming) {
+                (None, true) => None,
+                (dial, _) => Some(sip_target(dial.as_deref(), config)?),
+            },
             bind_ip: config.rtp_bind.unwrap_or(config.sip.bind.ip()),
             ports: config.rtp_ports,
         },
@@ -236,7 +240,7 @@ fn sip_target(dial: Option<&str>, config: &Config) -> Result<SipTarget, ProtoErr
     let Some(dial) = dial else {
         return Err(ProtoError::new(
             "bad_field",
-            "hello.dial: a sip peer needs a SIP URI or number to call",
+            "hello.dial: a sip peer needs a SIP URI or number to call (or incoming: true)",
         ));
     };
     let account = match &config.sip.account {

@@ -95,6 +95,9 @@ pub struct Hello {
     /// domain; it must be on the operator's `--sip-allow` list.
     #[serde(default)]
     pub dial: Option<String>,
+    /// On a `sip` peer without `dial`: wait for an incoming call.
+    #[serde(default)]
+    pub incoming: bool,
     /// Codecs in order of preference.
     pub codecs: Vec<CodecOffer>,
     /// Packet time in ms (default 20).
@@ -145,6 +148,10 @@ pub enum ClientMsg {
     Ping,
     /// WebRTC offer for the DataChannel transport.
     WebrtcOffer(WebrtcOffer),
+    /// Answer the incoming SIP call that rings.
+    Accept,
+    /// Decline the incoming SIP call that rings (603).
+    Reject,
 }
 
 /// Why a request was refused: the `error` the client gets (not fatal).
@@ -233,11 +240,13 @@ pub fn parse(text: &str) -> Parsed {
         "hangup" => Ok(ClientMsg::Hangup),
         "stats" => Ok(ClientMsg::Stats),
         "ping" => Ok(ClientMsg::Ping),
+        "accept" => Ok(ClientMsg::Accept),
+        "reject" => Ok(ClientMsg::Reject),
         "webrtc-offer" => field::<WebrtcOffer>(v, "webrtc-offer").map(ClientMsg::WebrtcOffer),
         other => Err(ProtoError {
             code: "unknown_type",
             message: format!(
-                "unknown message type {:?} (known: hello, dtmf, impair, hangup, stats, ping, webrtc-offer)",
+                "unknown message type {:?} (known: hello, dtmf, impair, hangup, stats, ping, webrtc-offer, accept, reject)",
                 truncate(other, 40)
             ),
         }),

@@ -139,6 +139,8 @@ struct Session {
     call: Option<crate::sip::CallHandle>,
     /// The plan and `hello` id of a SIP call not answered yet.
     pending: Option<(Plan, Option<Value>)>,
+    /// The page's place among those waiting for an incoming SIP call.
+    waiting: Option<crate::sip::incoming::WaitHandle>,
 }
 
 /// What the loop does next.
@@ -234,6 +236,7 @@ pub async fn run(mut ws: WebSocket, app: Arc<App>) {
         connected: now,
         call: None,
         pending: None,
+        waiting: None,
         app,
     };
     tracing::debug!(session = %s.name, "connected");
@@ -248,7 +251,10 @@ pub async fn run(mut ws: WebSocket, app: Arc<App>) {
             .and_then(|i| i.next_due());
         // A SIP call that rings is not idle (the page waits for the answer),
         // but rings for three minutes at most.
-        let idle_at = if s.pending.is_some() {
+        let idle_at = if s.waiting.is_some() {
+            // A page waiting for calls is not idle; closing it still ends it.
+            s.last_rx + Duration::from_secs(86_400)
+        } else if s.pending.is_some() {
             s.last_rx + idle.max(RING_LIMIT)
         } else {
             s.last_rx + idle
@@ -468,6 +474,8 @@ impl Session {
                 }
             }
             ClientMsg::WebrtcOffer(o) => self.on_webrtc_offer(ws, &o.sdp, id).await,
+            ClientMsg::Accept => self.on_accept(ws, id).await,
+            ClientMsg::Reject => self.on_reject(ws, id).await,
         }
     }
 

@@ -567,3 +567,86 @@ async fn twenty_calls_in_a_row_leak_nothing() {
         setup[10], setup[19], first_audio[10], first_audio[19]
     );
 }
+
+fn hello_incoming() -> Value {
+    let mut h = hello_dial("");
+    h.as_object_mut().unwrap().remove("dial");
+    h["incoming"] = json!(true);
+    h
+}
+
+#[tokio::test]
+async fn baresip_calls_a_waiting_page_which_accepts() {
+    init_log();
+    let mut phone = Baresip::start(None, true).await;
+    let srv = gateway(&[], None).await;
+    let ua = srv.sip().unwrap().clone();
+    let account = format!("sip:voxlet@{}", ua.local);
+    let mut c = connect(&srv).await;
+    c.send_json(hello_incoming()).await;
+    let w = expect_call(&mut c, "waiting").await;
+    assert_eq!(w["account"], account.as_str());
+    phone.command(&format!("/dial {account}\n")).await;
+    let inc = expect_call(&mut c, "incoming").await;
+    assert_eq!(inc["from"], phone.uri().as_str(), "{inc}");
+    c.send_json(json!({"type": "accept", "id": 9})).await;
+    assert_eq!(c.expect("ack").await["of"], "accept");
+    let ans = c.expect("answer").await;
+    assert_eq!(ans["peer_kind"], "sip");
+    phone.wait_log("Call established").await;
+    let (rate, heard) = talk(&mut c, &ans, 2.5, Some('3')).await;
+    has_tone(
+        &heard[(rate as usize).min(heard.len())..],
+        rate,
+        FROM_PHONE_HZ,
+    )
+    .unwrap_or_else(|e| panic!("browser side: {e}"));
+    phone.wait_log("received event: '3'").await;
+    c.send_json(json!({"type": "hangup"})).await;
+    assert_eq!(c.expect_close().await, Some(1000));
+    phone
+        .wait_log("session closed: Connection reset by peer")
+        .await;
+    let (prate, pheard) = phone.heard();
+    has_tone(
+        &pheard[(prate as usize).min(pheard.len())..],
+        prate,
+        FROM_BROWSER_HZ,
+    )
+    .unwrap_or_else(|e| panic!("phone side: {e}"));
+    assert_no_call_left(&srv).await;
+    assert_eq!(ua.waiting_pages(), 0);
+}
+
+#[tokio::test]
+async fn incoming_calls_without_a_page_or_rejected_are_refused() {
+    init_log();
+    let mut phone = Baresip::start(None, true).await;
+    let srv = gateway(&[], None).await;
+    let ua = srv.sip().unwrap().clone();
+    let account = format!("sip:voxlet@{}", ua.local);
+    // Nobody waits: 480.
+    phone.command(&format!("/dial {account}\n")).await;
+    phone.wait_log("480 Temporarily Unavailable").await;
+    // A page waits and rejects: 603.
+    let mut c = connect(&srv).await;
+    c.send_json(hello_incoming()).await;
+    expect_call(&mut c, "waiting").await;
+    phone.command(&format!("/dial {account}\n")).await;
+    expect_call(&mut c, "incoming").await;
+    c.send_json(json!({"type": "reject"})).await;
+    assert_eq!(c.expect_close().await, Some(1000));
+    phone.wait_log("603 Decline").await;
+    assert_no_call_left(&srv).await;
+    // The caller gives up while the page's call rings: the page is told.
+    let mut c = connect(&srv).await;
+    c.send_json(hello_incoming()).await;
+    expect_call(&mut c, "waiting").await;
+    phone.command(&format!("/dial {account}\n")).await;
+    expect_call(&mut c, "incoming").await;
+    phone.command("b").await;
+    let ended = expect_call(&mut c, "ended").await;
+    assert_eq!(ended["by"], "remote");
+    assert_eq!(c.expect_close().await, Some(1000));
+    assert_no_call_left(&srv).await;
+}

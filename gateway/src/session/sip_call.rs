@@ -1,6 +1,7 @@
-//! The session's side of a SIP call: starting it from `hello`, and turning
-//! the call's [`SipEvent`]s into `call` messages, the `answer` (once the
-//! far end has chosen the codec) and the end of the session.
+//! The session's side of a SIP call: starting it from `hello` (or waiting
+//! for an incoming one), `accept`/`reject`, and turning the call's
+//! [`SipEvent`]s into `call` messages, the `answer` (once the codec is
+//! chosen) and the end of the session.
 //!
 //! Apart from `session.rs` so that the WebSocket loop stays about the
 //! browser, and the SIP signalling stays in `crate::sip`.
@@ -11,6 +12,7 @@ use serde_json::{json, Value};
 use super::{close, Attached, Flow, Session};
 use crate::negotiate::{PeerPlan, Plan};
 use crate::sip::call::{self, OutgoingCall};
+use crate::sip::incoming::{self, Callee};
 use crate::sip::SipEvent;
 
 impl Session {
@@ -43,6 +45,25 @@ impl Session {
         } = &plan.peer
         else {
             return Flow::Continue;
+        };
+        let Some(target) = target else {
+            let callee = Callee {
+                session: self.id,
+                codecs: plan.codecs.clone(),
+                te_pt: plan.telephone_event,
+                ptime: plan.ptime,
+                bind_ip: *bind_ip,
+                ports: *ports,
+                events: self.events_tx.clone(),
+                to_browser: self.from_peer_tx.clone(),
+                counters: self.peer_counters.clone(),
+            };
+            self.waiting = Some(incoming::wait(&ua, callee));
+            self.pending = Some((plan, id.cloned()));
+            tracing::info!(session = %self.name, "waiting for an incoming SIP call");
+            let v =
+                json!({"type": "call", "state": "waiting", "account": ua.account().to_string()});
+            return self.reply(ws, v, None).await;
         };
         let outgoing = OutgoingCall {
             target: target.clone(),
@@ -87,11 +108,10 @@ impl Session {
                 let Some((plan, hello_id)) = self.pending.take() else {
                     return Flow::Continue;
                 };
-                let local = self.call.as_ref().map(|c| c.local_rtp_port);
                 let attached = Attached {
                     peer: a.peer,
                     codec: a.codec,
-                    local_rtp_port: local,
+                    local_rtp_port: Some(a.local_rtp_port),
                 };
                 let active = self.activate(plan, attached);
                 let mut v = self.answer(&active);
@@ -124,6 +144,13 @@ impl Session {
                 }
                 Flow::Close(close::NORMAL, format!("call failed: {message}"))
             }
+            SipEvent::Incoming { from, handle } => {
+                self.waiting = None;
+                self.call = Some(handle);
+                tracing::info!(session = %self.name, %from, "incoming SIP call");
+                let v = json!({"type": "call", "state": "incoming", "from": from});
+                self.reply(ws, v, None).await
+            }
             SipEvent::Hold(held) => {
                 let state = if held { "held" } else { "resumed" };
                 self.reply(ws, json!({"type": "call", "state": state}), None)
@@ -137,5 +164,27 @@ impl Session {
                 Flow::Close(close::NORMAL, "remote hangup".into())
             }
         }
+    }
+
+    /// `accept`: answer the incoming call that rings.
+    pub(super) async fn on_accept(&mut self, ws: &mut WebSocket, id: Option<&Value>) -> Flow {
+        let rings = self.active.is_none() && self.call.as_mut().is_some_and(|c| c.accept());
+        if !rings {
+            return self
+                .error(ws, "no_session", "no incoming call is ringing", id)
+                .await;
+        }
+        self.reply(ws, json!({"type": "ack", "of": "accept"}), id)
+            .await
+    }
+
+    /// `reject`: decline the incoming call that rings (603), ending the session.
+    pub(super) async fn on_reject(&mut self, ws: &mut WebSocket, id: Option<&Value>) -> Flow {
+        if self.active.is_some() || self.call.is_none() || self.pending.is_none() {
+            return self
+                .error(ws, "no_session", "no incoming call is ringing", id)
+                .await;
+        }
+        Flow::Close(close::NORMAL, "rejected".into())
     }
 }

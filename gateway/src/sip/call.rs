@@ -56,6 +56,14 @@ pub enum SipEvent {
     },
     /// The far end put the call on hold (`true`) or resumed it.
     Hold(bool),
+    /// A call for a waiting page rings; `handle.accept()` answers it,
+    /// dropping the handle declines it (603) or, once answered, hangs up.
+    Incoming {
+        /// The caller's URI (From).
+        from: String,
+        /// The page's side of the call.
+        handle: CallHandle,
+    },
     /// The far end hung up (BYE) or the dialog ended otherwise.
     Ended {
         /// Why, e.g. `BYE`.
@@ -70,6 +78,7 @@ impl fmt::Debug for SipEvent {
             SipEvent::Answered(a) => write!(f, "Answered(codec {}, {})", a.codec, a.remote_rtp),
             SipEvent::Failed { code, message, .. } => write!(f, "Failed({code}: {message})"),
             SipEvent::Hold(h) => write!(f, "Hold({h})"),
+            SipEvent::Incoming { from, .. } => write!(f, "Incoming({from})"),
             SipEvent::Ended { reason } => write!(f, "Ended({reason})"),
         }
     }
@@ -83,17 +92,38 @@ pub struct Answered {
     pub codec: usize,
     /// The far end's RTP address.
     pub remote_rtp: SocketAddr,
-    /// Time from sending the INVITE to the 2xx.
+    /// The gateway's RTP port (RTCP: + 1).
+    pub local_rtp_port: u16,
+    /// Outgoing: INVITE sent → 2xx; incoming: accept → ACK.
     pub setup: Duration,
 }
 
 /// The session's side of a call: dropping it hangs up.
 pub struct CallHandle {
     _hangup: mpsc::Sender<()>,
-    /// Local RTP port (in the offer).
-    pub local_rtp_port: u16,
-    /// The URI called.
+    accept: Option<mpsc::Sender<()>>,
+    /// The URI called, or the caller's.
     pub target: String,
+}
+
+impl CallHandle {
+    /// The handle of an incoming call (see [`super::incoming`]).
+    pub(crate) fn incoming(
+        hangup: mpsc::Sender<()>,
+        accept: mpsc::Sender<()>,
+        from: String,
+    ) -> CallHandle {
+        CallHandle {
+            _hangup: hangup,
+            accept: Some(accept),
+            target: from,
+        }
+    }
+
+    /// Answers a ringing incoming call; false when there is none to answer.
+    pub fn accept(&mut self) -> bool {
+        self.accept.take().is_some_and(|a| a.try_send(()).is_ok())
+    }
 }
 
 /// What to call and with which media.
@@ -116,7 +146,7 @@ pub struct OutgoingCall {
 }
 
 /// Counts a running call task in the user agent for its whole life.
-struct Running(Arc<SipUa>);
+pub(crate) struct Running(pub(crate) Arc<SipUa>);
 
 impl Drop for Running {
     fn drop(&mut self) {
@@ -175,6 +205,7 @@ pub fn start(
         call,
         offer,
         media_ip,
+        local_rtp_port,
         pair: Some(pair),
         to_browser,
         events,
@@ -186,7 +217,7 @@ pub fn start(
     });
     Ok(CallHandle {
         _hangup: hangup_tx,
-        local_rtp_port,
+        accept: None,
         target,
     })
 }
@@ -196,6 +227,7 @@ struct CallTask {
     call: OutgoingCall,
     offer: String,
     media_ip: IpAddr,
+    local_rtp_port: u16,
     pair: Option<(std::net::UdpSocket, std::net::UdpSocket)>,
     to_browser: mpsc::Sender<Packet>,
     events: mpsc::Sender<SessionEvent>,
@@ -296,7 +328,7 @@ impl CallTask {
         if let Some(c) = self.call.codecs.get(selected.codec) {
             map.push((c.pt, selected.remote_pt));
         }
-        if let (Some(b), Some(r)) = (self.call.te_pt, selected.remote_te_pt) {
+        if let (Some(b), Some((r, _))) = (self.call.te_pt, selected.remote_te) {
             map.push((b, r));
         }
         let Some(pair) = self.pair.take() else { return };
@@ -323,66 +355,12 @@ impl CallTask {
             peer,
             codec: selected.codec,
             remote_rtp: selected.rtp,
+            local_rtp_port: self.local_rtp_port,
             setup,
         })))
         .await;
-        self.confirmed(id, dialog, states, hangup).await;
-    }
-
-    /// The answered call: far-end BYE and re-INVITEs, or our hang-up.
-    async fn confirmed(
-        &self,
-        id: DialogId,
-        dialog: rsipstack::dialog::invite_dialog::InviteDialog,
-        mut states: rsipstack::dialog::dialog::DialogStateReceiver,
-        mut hangup: mpsc::Receiver<()>,
-    ) {
-        let layer = self.ua.layer.clone();
-        let mut version = 1u64;
-        loop {
-            tokio::select! {
-                s = states.recv() => match s {
-                    None => {
-                        self.emit(SipEvent::Ended { reason: "dialog gone".into() }).await;
-                        break;
-                    }
-                    Some(DialogState::Terminated(_, reason)) => {
-                        tracing::info!(target = %self.call.target, ?reason, "SIP call ended by the far end");
-                        self.emit(SipEvent::Ended { reason: format!("{reason:?}") }).await;
-                        break;
-                    }
-                    Some(DialogState::Updated(_, req, handle)) => {
-                        version += 1;
-                        let theirs = sdp::parse(&req.body).map(|d| d.direction).unwrap_or_default();
-                        let (ours, held) = match theirs {
-                            Direction::SendOnly => (Direction::RecvOnly, true),
-                            Direction::Inactive => (Direction::Inactive, true),
-                            Direction::RecvOnly => (Direction::SendOnly, false),
-                            Direction::SendRecv => (Direction::SendRecv, false),
-                        };
-                        let body = self.reoffer(version, ours);
-                        let _ = handle
-                            .respond(
-                                StatusCode::OK,
-                                Some(vec![Header::ContentType("application/sdp".into())]),
-                                Some(body.into_bytes()),
-                            )
-                            .await;
-                        self.emit(SipEvent::Hold(held)).await;
-                    }
-                    Some(DialogState::Options(_, _, handle)) | Some(DialogState::Info(_, _, handle)) => {
-                        let _ = handle.reply(StatusCode::OK).await;
-                    }
-                    Some(_) => {}
-                },
-                _ = hangup.recv() => {
-                    tracing::info!(target = %self.call.target, "SIP call hung up by the page");
-                    let _ = tokio::time::timeout(TEARDOWN_TIMEOUT, dialog.bye()).await;
-                    break;
-                }
-            }
-        }
-        layer.remove_dialog(&id);
+        let reoffer = |version: u64, direction: Direction| self.reoffer(version, direction);
+        confirmed(&self.ua, &self.events, id, dialog, states, hangup, &reoffer).await;
     }
 
     /// Our SDP again (same codecs and port) with a new version and direction.
@@ -404,4 +382,65 @@ impl CallTask {
             direction,
         })
     }
+}
+
+/// An answered call, either way: far-end BYE and re-INVITEs (answered with
+/// `reoffer(version, direction)`), or the page's hang-up (BYE).
+pub(crate) async fn confirmed(
+    ua: &Arc<SipUa>,
+    events: &mpsc::Sender<SessionEvent>,
+    id: DialogId,
+    dialog: rsipstack::dialog::invite_dialog::InviteDialog,
+    mut states: rsipstack::dialog::dialog::DialogStateReceiver,
+    mut hangup: mpsc::Receiver<()>,
+    reoffer: &(dyn Fn(u64, Direction) -> String + Sync),
+) {
+    let emit = |e: SipEvent| async move {
+        let _ = events.send(SessionEvent::Sip(e)).await;
+    };
+    let mut version = 1u64;
+    loop {
+        tokio::select! {
+            s = states.recv() => match s {
+                None => {
+                    emit(SipEvent::Ended { reason: "dialog gone".into() }).await;
+                    break;
+                }
+                Some(DialogState::Terminated(_, reason)) => {
+                    tracing::info!(?reason, "SIP call ended by the far end");
+                    emit(SipEvent::Ended { reason: format!("{reason:?}") }).await;
+                    break;
+                }
+                Some(DialogState::Updated(_, req, handle)) => {
+                    version += 1;
+                    let theirs = sdp::parse(&req.body).map(|d| d.direction).unwrap_or_default();
+                    let (ours, held) = match theirs {
+                        Direction::SendOnly => (Direction::RecvOnly, true),
+                        Direction::Inactive => (Direction::Inactive, true),
+                        Direction::RecvOnly => (Direction::SendOnly, false),
+                        Direction::SendRecv => (Direction::SendRecv, false),
+                    };
+                    let body = reoffer(version, ours);
+                    let _ = handle
+                        .respond(
+                            StatusCode::OK,
+                            Some(vec![Header::ContentType("application/sdp".into())]),
+                            Some(body.into_bytes()),
+                        )
+                        .await;
+                    emit(SipEvent::Hold(held)).await;
+                }
+                Some(DialogState::Options(_, _, handle)) | Some(DialogState::Info(_, _, handle)) => {
+                    let _ = handle.reply(StatusCode::OK).await;
+                }
+                Some(_) => {}
+            },
+            _ = hangup.recv() => {
+                tracing::info!("SIP call hung up by the page");
+                let _ = tokio::time::timeout(TEARDOWN_TIMEOUT, dialog.bye()).await;
+                break;
+            }
+        }
+    }
+    ua.layer.remove_dialog(&id);
 }

@@ -11,12 +11,15 @@
 //! - [`ua`]: the one SIP user agent of the gateway (rsipstack endpoint and
 //!   dialog layer over UDP, optional REGISTER, requests outside a call);
 //! - [`call`]: one outgoing call's life (INVITE, ringing, CANCEL, answer,
-//!   BYE either way) as a task that reports [`SipEvent`]s to its session.
+//!   BYE either way) as a task that reports [`SipEvent`]s to its session;
+//! - [`incoming`]: calls to the gateway, routed to a page that waits for
+//!   one, which accepts or declines.
 //!
 //! The SIP stack is rsipstack (see README, "Dependencies", for why).
 
 pub mod allow;
 pub mod call;
+pub mod incoming;
 pub mod sdp;
 pub mod ua;
 

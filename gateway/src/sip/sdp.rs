@@ -166,12 +166,7 @@ pub fn build_offer(o: &Offer<'_>) -> String {
             "a=rtpmap:{pt} telephone-event/{clock}\r\na=fmtp:{pt} 0-16\r\n"
         );
     }
-    let dir = match o.direction {
-        Direction::SendRecv => "sendrecv",
-        Direction::SendOnly => "sendonly",
-        Direction::RecvOnly => "recvonly",
-        Direction::Inactive => "inactive",
-    };
+    let dir = direction_attr(o.direction);
     let _ = write!(
         s,
         "a=ptime:{}\r\na=rtcp:{}\r\na={dir}\r\n",
@@ -179,6 +174,72 @@ pub fn build_offer(o: &Offer<'_>) -> String {
         o.rtp.port().wrapping_add(1)
     );
     s
+}
+
+/// What an answer to a far end's offer is made of (incoming calls).
+#[derive(Clone, Debug)]
+pub struct AnswerSdp<'a> {
+    /// The chosen codec (browser payload type).
+    pub codec: &'a Codec,
+    /// The offer's payload type for it (the answer uses the offer's numbers).
+    pub remote_pt: u8,
+    /// The offer's telephone-event payload type and clock, if DTMF is on.
+    pub remote_te: Option<(u8, u32)>,
+    /// Packet time, ms.
+    pub ptime: u16,
+    /// Address and even port the gateway receives RTP on.
+    pub rtp: SocketAddr,
+    /// `o=` session id.
+    pub session_id: u64,
+    /// `o=` version.
+    pub version: u64,
+    /// Direction to answer.
+    pub direction: Direction,
+}
+
+/// Builds the SDP answer to a far end's offer: the one chosen codec (and
+/// telephone-event) under the offer's payload-type numbers (RFC 3264 §6.1).
+pub fn build_answer(a: &AnswerSdp<'_>) -> String {
+    let ip = a.rtp.ip();
+    let fam = if ip.is_ipv4() { "IP4" } else { "IP6" };
+    let mut fmts = vec![a.remote_pt.to_string()];
+    if let Some((pt, _)) = a.remote_te {
+        fmts.push(pt.to_string());
+    }
+    let mut s = String::new();
+    let _ = write!(
+        s,
+        "v=0\r\no=voxlet {} {} IN {fam} {ip}\r\ns=voxlet\r\nc=IN {fam} {ip}\r\nt=0 0\r\nm=audio {} RTP/AVP {}\r\na=rtpmap:{} {}\r\n",
+        a.session_id,
+        a.version,
+        a.rtp.port(),
+        fmts.join(" "),
+        a.remote_pt,
+        rtpmap_line(a.codec)
+    );
+    if let Some((pt, clock)) = a.remote_te {
+        let _ = write!(
+            s,
+            "a=rtpmap:{pt} telephone-event/{clock}\r\na=fmtp:{pt} 0-16\r\n"
+        );
+    }
+    let _ = write!(
+        s,
+        "a=ptime:{}\r\na=rtcp:{}\r\na={}\r\n",
+        a.ptime,
+        a.rtp.port().wrapping_add(1),
+        direction_attr(a.direction)
+    );
+    s
+}
+
+fn direction_attr(d: Direction) -> &'static str {
+    match d {
+        Direction::SendRecv => "sendrecv",
+        Direction::SendOnly => "sendonly",
+        Direction::RecvOnly => "recvonly",
+        Direction::Inactive => "inactive",
+    }
 }
 
 /// One payload format of an SDP audio stream.
@@ -330,9 +391,9 @@ pub struct Selected {
     pub codec: usize,
     /// The far end's payload type for that codec.
     pub remote_pt: u8,
-    /// The far end's telephone-event payload type (same clock as the codec
-    /// if it has one, else any), when both sides have DTMF.
-    pub remote_te_pt: Option<u8>,
+    /// The far end's telephone-event payload type and clock (same clock as
+    /// the codec if it has one, else any), when both sides have DTMF.
+    pub remote_te: Option<(u8, u32)>,
     /// Where to send RTP.
     pub rtp: SocketAddr,
     /// The far end's direction.
@@ -368,18 +429,15 @@ pub fn select(
         .filter(|(_, i)| i.kind == CodecKind::TelephoneEvent)
         .map(|(pt, i)| (*pt, i.clock_rate))
         .collect();
-    let remote_te_pt = if te_offered {
-        te.iter()
-            .find(|(_, c)| *c == clock)
-            .or(te.first())
-            .map(|(pt, _)| *pt)
+    let remote_te = if te_offered {
+        te.iter().find(|(_, c)| *c == clock).or(te.first()).copied()
     } else {
         None
     };
     Ok(Selected {
         codec,
         remote_pt,
-        remote_te_pt,
+        remote_te,
         rtp: answer.rtp,
         direction: answer.direction,
     })
@@ -449,7 +507,7 @@ mod tests {
         let s = select(&codecs, true, &a).unwrap();
         assert_eq!(s.codec, 2);
         assert_eq!(s.remote_pt, 0);
-        assert_eq!(s.remote_te_pt, Some(101));
+        assert_eq!(s.remote_te, Some((101, 8000)));
         assert_eq!(s.rtp, "10.0.0.2:5004".parse().unwrap());
         // Static PT without rtpmap, media-level c= wins, other PT numbers.
         let a = answer(
@@ -457,7 +515,7 @@ mod tests {
         )
         .unwrap();
         let s = select(&codecs, false, &a).unwrap();
-        assert_eq!((s.codec, s.remote_pt, s.remote_te_pt), (1, 9, None));
+        assert_eq!((s.codec, s.remote_pt, s.remote_te), (1, 9, None));
         assert_eq!(s.rtp.ip().to_string(), "10.0.0.3");
         assert_eq!(s.direction, Direction::SendOnly);
         // Opus under another PT; te at 48000 preferred for Opus.
@@ -466,7 +524,26 @@ mod tests {
         )
         .unwrap();
         let s = select(&codecs, true, &a).unwrap();
-        assert_eq!((s.codec, s.remote_pt, s.remote_te_pt), (0, 100, Some(96)));
+        assert_eq!(
+            (s.codec, s.remote_pt, s.remote_te),
+            (0, 100, Some((96, 48000)))
+        );
+        // Our answer to that as an offer: its numbers, one codec.
+        let ans = build_answer(&AnswerSdp {
+            codec: &codecs[0],
+            remote_pt: 100,
+            remote_te: Some((96, 48000)),
+            ptime: 20,
+            rtp: "127.0.0.1:40002".parse().unwrap(),
+            session_id: 1,
+            version: 2,
+            direction: Direction::RecvOnly,
+        });
+        assert!(ans.contains("m=audio 40002 RTP/AVP 100 96\r\n"), "{ans}");
+        assert!(ans.contains("a=rtpmap:100 opus/48000/2\r\n"));
+        assert!(ans.contains("a=rtpmap:96 telephone-event/48000\r\n"));
+        assert!(ans.contains("o=voxlet 1 2 IN IP4"));
+        assert!(ans.contains("a=recvonly\r\n"));
     }
 
     #[test]

@@ -4,8 +4,8 @@
 //!
 //! Requests inside a call are handed to their dialog (rsipstack answers
 //! BYE, re-INVITE, in-dialog OPTIONS). Outside a call the gateway answers
-//! itself: OPTIONS 200, INVITE 480 (incoming calls are not routed to pages
-//! yet), BYE/CANCEL/others 481, REGISTER 405, and any request whose body
+//! itself: OPTIONS 200, INVITE to a waiting page (see [`super::incoming`];
+//! 480 when none waits), BYE/CANCEL/others 481, REGISTER 405, and any request whose body
 //! (or declared Content-Length) is larger than [`crate::sip::sdp::MAX_SDP`] 413. Datagrams rsipstack cannot
 //! parse (garbage, unknown methods) are dropped by rsipstack itself and
 //! counted nowhere; nothing here panics on them.
@@ -45,6 +45,8 @@ pub struct SipUa {
     pub local: SocketAddr,
     /// Calls whose task is running (for leak checks).
     pub(crate) calls: AtomicUsize,
+    /// Pages waiting for an incoming call.
+    pub(crate) callees: super::incoming::Callees,
     cancel: CancellationToken,
     _endpoint: Endpoint,
 }
@@ -99,6 +101,7 @@ impl SipUa {
             allow,
             local,
             calls: AtomicUsize::new(0),
+            callees: Default::default(),
             cancel: cancel.clone(),
             _endpoint: endpoint,
         });
@@ -123,6 +126,11 @@ impl SipUa {
     /// Dialogs rsipstack still holds.
     pub fn dialogs(&self) -> usize {
         self.layer.len()
+    }
+
+    /// Pages waiting for an incoming call.
+    pub fn waiting_pages(&self) -> usize {
+        self.callees.len()
     }
 
     /// The address of record.
@@ -160,7 +168,10 @@ async fn requests(ua: Arc<SipUa>, mut incoming: TransactionReceiver) {
         let status = match tx.original.method {
             Method::Ack => continue,
             Method::Options => StatusCode::OK,
-            Method::Invite => StatusCode::TemporarilyUnavailable,
+            Method::Invite => {
+                tokio::spawn(super::incoming::route(ua.clone(), tx));
+                continue;
+            }
             Method::Register => StatusCode::MethodNotAllowed,
             _ => StatusCode::CallTransactionDoesNotExist,
         };
