@@ -311,7 +311,8 @@ async function startCall() {
     ptime: Number($('ptime').value),
     transport: selected('transport'),
     room: peerOpt && peerOpt.dataset.kind === 'room' ? $('room').value.trim() || 'lobby' : undefined,
-    dial: peerOpt && peerOpt.dataset.kind === 'sip' ? $('dial').value.trim() : undefined,
+    dial: peerOpt && peerOpt.dataset.kind === 'sip' ? $('dial').value.trim() || undefined : undefined,
+    incoming: !!(peerOpt && peerOpt.dataset.kind === 'sip' && !$('dial').value.trim()),
     token: app.config.token_required ? $('token').value : undefined,
     processing: $('processing').checked,
     headphones: $('headphones').checked,
@@ -355,13 +356,19 @@ async function startCall() {
   call.addEventListener('call', (e) => {
     const m = e.detail;
     document.body.dataset.sipState = m.state;
+    $('incoming').hidden = m.state !== 'incoming';
+    if (m.state === 'waiting') setStatus('busy', `Waiting for calls to ${m.account}`);
+    if (m.state === 'incoming') { $('incoming-from').textContent = m.from; setStatus('busy', 'Incoming call'); }
     if (m.state === 'ringing') setStatus('busy', 'Ringing…');
     if (m.state === 'held') setStatus('busy', 'On hold (the other side held the call)');
     if (m.state === 'resumed' && call.answer) setStatus('live', `In call · ${call.answer.peer}`);
     if (m.state === 'ended') log(`The other side hung up${m.reason ? ` (${m.reason})` : ''}`);
   });
+  $('accept-btn').onclick = () => { $('incoming').hidden = true; call.accept(); };
+  $('reject-btn').onclick = () => { $('incoming').hidden = true; call.reject(); };
   document.body.dataset.failed = 'false';
   call.addEventListener('ended', (e) => {
+    $('incoming').hidden = true;
     document.body.dataset.failed = String(!!e.detail.failed);
     setStatus(e.detail.failed ? 'error' : 'idle', e.detail.failed ? 'Call failed' : 'Call ended');
     $('callinfo').textContent = `Call ended: ${e.detail.reason}.`;

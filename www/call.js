@@ -180,12 +180,14 @@ export class Call extends EventTarget {
         telephone_event: TELEPHONE_EVENT_PT, transport: o.transport,
       };
       if (o.room) hello.room = o.room;
-      if (o.dial !== undefined) hello.dial = o.dial;
+      if (o.dial) hello.dial = o.dial;
+      if (o.incoming) hello.incoming = true;
       if (o.token) hello.token = o.token;
       if (o.impairment) hello.impairment = o.impairment;
       this._state('ringing');
       // A SIP call's answer comes when the phone answers: wait as a phone rings.
-      const a = await this.request(hello, o.dial !== undefined ? 120000 : 5000);
+      // Waiting for an incoming call may take all day.
+      const a = await this.request(hello, o.incoming ? 86400000 : o.dial ? 120000 : 5000);
       this.answer = a;
       if (this.ended) return;
       this.log(`Answer: ${a.peer} (${a.peer_kind}), ${a.codec.rtpmap} PT ${a.codec.pt}, ${a.ptime} ms${a.telephone_event ? `, DTMF PT ${a.telephone_event.pt}` : ''}${a.local_rtp_port ? `, local RTP port ${a.local_rtp_port}` : ''}`);
@@ -343,6 +345,12 @@ export class Call extends EventTarget {
       output: this.outAnalyser ? levelDb(this.outAnalyser, this.levelBuf) : -Infinity,
     };
   }
+
+  /** Answers the incoming SIP call that rings. */
+  accept() { this._sendText({ type: 'accept' }); }
+
+  /** Declines the incoming SIP call that rings (the gateway answers 603). */
+  reject() { this._sendText({ type: 'reject' }); }
 
   async hangup() {
     if (this.ended) return;
