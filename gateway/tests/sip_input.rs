@@ -158,3 +158,100 @@ async fn a_browser_cannot_dial_outside_the_allow_list() {
     );
     assert_eq!(srv.sip().unwrap().active_calls(), 0);
 }
+
+/// Copies the headers a response must echo (RFC 3261 §8.2.6.2).
+fn response(req: &str, status: &str, extra: &str) -> String {
+    let mut out = format!("SIP/2.0 {status}\r\n");
+    for line in req.lines().take_while(|l| !l.is_empty()) {
+        let name = line
+            .split(':')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase();
+        if ["via", "from", "call-id", "cseq"].contains(&name.as_str()) {
+            out += line;
+            out += "\r\n";
+        } else if name == "to" {
+            out += line;
+            out += ";tag=reg1\r\n";
+        }
+    }
+    out + extra + "Content-Length: 0\r\n\r\n"
+}
+
+fn md5_hex(s: &str) -> String {
+    use md5::{Digest, Md5};
+    Md5::digest(s.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// A parameter of a Digest header line: `name="value"` or `name=value`.
+fn param(line: &str, name: &str) -> String {
+    let at = line
+        .find(&format!("{name}="))
+        .unwrap_or_else(|| panic!("no {name} in {line}"));
+    let rest = &line[at + name.len() + 1..];
+    match rest.strip_prefix('"') {
+        Some(q) => q.split('"').next().unwrap().to_string(),
+        None => rest.split([',', ' ']).next().unwrap().to_string(),
+    }
+}
+
+#[tokio::test]
+async fn registers_with_digest_auth() {
+    init_log();
+    let registrar = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let rport = registrar.local_addr().unwrap().port();
+    let mut c = config(&["phone=sip"]);
+    c.sip.bind = "127.0.0.1:0".parse().unwrap();
+    c.sip.account = Some(format!("sip:1000@127.0.0.1:{rport}"));
+    c.sip.registrar = Some(format!("sip:127.0.0.1:{rport}"));
+    c.sip.user = Some("auth1000".into());
+    c.sip.password = Some("s3cret".into());
+    let _srv = start(c).await;
+    let (req, from) = recv_udp(&registrar).await;
+    let req = String::from_utf8(req).unwrap();
+    assert!(
+        req.starts_with(&format!("REGISTER sip:127.0.0.1:{rport} SIP/2.0\r\n")),
+        "{req}"
+    );
+    assert!(
+        !req.to_ascii_lowercase().contains("\nauthorization:"),
+        "{req}"
+    );
+    let challenge = response(
+        &req,
+        "401 Unauthorized",
+        "WWW-Authenticate: Digest realm=\"voxlet-test\", nonce=\"n0nce42\", algorithm=MD5\r\n",
+    );
+    registrar.send_to(challenge.as_bytes(), from).await.unwrap();
+    let (req2, from) = recv_udp(&registrar).await;
+    let req2 = String::from_utf8(req2).unwrap();
+    let auth = req2
+        .lines()
+        .find(|l| l.to_ascii_lowercase().starts_with("authorization:"))
+        .unwrap_or_else(|| panic!("no Authorization in {req2}"));
+    assert_eq!(param(auth, "username"), "auth1000");
+    assert_eq!(param(auth, "realm"), "voxlet-test");
+    assert_eq!(param(auth, "nonce"), "n0nce42");
+    let uri = param(auth, "uri");
+    let ha1 = md5_hex("auth1000:voxlet-test:s3cret");
+    let ha2 = md5_hex(&format!("REGISTER:{uri}"));
+    let want = match auth.contains("qop=") {
+        false => md5_hex(&format!("{ha1}:n0nce42:{ha2}")),
+        true => {
+            let (nc, cnonce, qop) = (param(auth, "nc"), param(auth, "cnonce"), param(auth, "qop"));
+            md5_hex(&format!("{ha1}:n0nce42:{nc}:{cnonce}:{qop}:{ha2}"))
+        }
+    };
+    assert_eq!(param(auth, "response"), want, "digest response of {auth}");
+    assert!(
+        req2.contains("sip:1000@"),
+        "the account's user registers: {req2}"
+    );
+    let ok = response(&req2, "200 OK", "Expires: 600\r\n");
+    registrar.send_to(ok.as_bytes(), from).await.unwrap();
+}
