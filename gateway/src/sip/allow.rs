@@ -98,6 +98,12 @@ fn valid_host(h: &str) -> bool {
         })
 }
 
+/// Whether `s` starts with `sip:` in any case (never slices inside a
+/// multi-byte character).
+fn has_sip_scheme(s: &str) -> bool {
+    s.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("sip:"))
+}
+
 /// Parses `sip:[user@]host[:port]` (nothing else: no parameters, headers
 /// or display name).
 pub fn parse_uri(s: &str) -> Result<SipTarget, DialError> {
@@ -166,7 +172,7 @@ pub fn parse_account(s: &str) -> Result<SipTarget, DialError> {
 /// bare number / user name at the account's domain.
 pub fn resolve_dial(dial: &str, account: &SipTarget) -> Result<SipTarget, DialError> {
     let d = dial.trim();
-    if d.len() >= 4 && d[..4].eq_ignore_ascii_case("sip:") {
+    if has_sip_scheme(d) {
         return parse_uri(d);
     }
     if d.contains(':') {
@@ -198,7 +204,7 @@ impl Pattern {
         if p.is_empty() || p.len() > MAX_LEN || p.contains(char::is_whitespace) {
             return Err(DialError::Length);
         }
-        if !(p.len() >= 4 && p[..4].eq_ignore_ascii_case("sip:")) {
+        if !has_sip_scheme(p) {
             return Err(DialError::Scheme);
         }
         Ok(Pattern(p.to_ascii_lowercase()))
@@ -332,6 +338,32 @@ mod tests {
         // A long hostile text against many stars ends quickly.
         let long = format!("sip:{}b", "a".repeat(200));
         assert!(!p("sip:*a*a*a*a*a*a*a*a*c").matches(&long));
+    }
+
+    /// Any text, including multi-byte characters where a prefix is cut,
+    /// gives a value or a typed error, never a panic.
+    #[test]
+    fn hostile_text_never_panics() {
+        let alphabet: Vec<char> = "sSiIpP:@;?<>*.[]0123456789-éü€\u{0}\u{10FFFF} %#+"
+            .chars()
+            .collect();
+        let mut rng = voxlet_support::rng::Rng::new(17);
+        let a = account();
+        let list = AllowList::parse(&["sip:*@*".into(), "sip:1?*".into()]).unwrap();
+        for _ in 0..20_000 {
+            let n = (rng.next_u64() % 24) as usize;
+            let text: String = (0..n)
+                .map(|_| alphabet[(rng.next_u64() % alphabet.len() as u64) as usize])
+                .collect();
+            let _ = parse_uri(&text);
+            let _ = Pattern::parse(&text).map(|p| p.matches(&text));
+            if let Ok(t) = resolve_dial(&text, &a) {
+                let _ = list.check(t);
+            }
+        }
+        assert_eq!(resolve_dial("abcé1", &a), Err(DialError::User));
+        assert_eq!(resolve_dial("sipé", &a), Err(DialError::User));
+        assert_eq!(Pattern::parse("siéé"), Err(DialError::Scheme));
     }
 
     #[test]

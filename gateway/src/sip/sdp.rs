@@ -546,6 +546,33 @@ mod tests {
         assert!(ans.contains("a=recvonly\r\n"));
     }
 
+    /// Mutated answers (bytes replaced, cut, lines repeated) parse or give a
+    /// typed error, never a panic.
+    #[test]
+    fn mutated_answers_never_panic() {
+        let codecs = offered();
+        let base = "v=0\r\no=- 1 2 IN IP4 10.0.0.2\r\ns=-\r\nc=IN IP4 10.0.0.2\r\nt=0 0\r\nm=audio 5004 RTP/AVP 0 101\r\na=rtpmap:0 PCMU/8000\r\na=rtpmap:101 telephone-event/8000\r\na=sendrecv\r\n".as_bytes();
+        let noise = b"=: /\r\n0123456789amcIN4P\xff\xc3";
+        let mut rng = voxlet_support::rng::Rng::new(5);
+        for _ in 0..20_000 {
+            let mut b = base.to_vec();
+            for _ in 0..1 + rng.next_u64() % 6 {
+                let i = (rng.next_u64() % b.len() as u64) as usize;
+                match rng.next_u64() % 3 {
+                    0 => b[i] = noise[(rng.next_u64() % noise.len() as u64) as usize],
+                    1 => b.truncate(i.max(1)),
+                    _ => {
+                        let tail = b[i..].to_vec();
+                        b.extend_from_slice(&tail);
+                    }
+                }
+            }
+            if let Ok(d) = parse(&b) {
+                let _ = select(&codecs, true, &d);
+            }
+        }
+    }
+
     #[test]
     fn bad_answers_are_typed_errors() {
         let codecs = offered();
