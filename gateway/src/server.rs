@@ -86,6 +86,11 @@ impl Server {
         let _ = tokio::time::timeout(grace, self.join).await;
         self.app.tracker.close();
         let _ = tokio::time::timeout(grace, self.app.tracker.wait()).await;
+        // Last, so that the calls' BYE/CANCEL of the sessions above went out
+        // and were answered.
+        if let Some(ua) = &self.app.sip {
+            ua.stop();
+        }
     }
 
     /// Waits until the server stops (after the shutdown token is cancelled).
@@ -105,7 +110,8 @@ pub async fn serve(config: Config) -> std::io::Result<Server> {
         .iter()
         .any(|p| p.kind == crate::config::PeerKind::Sip)
     {
-        let ua = crate::sip::SipUa::start(&config.sip, shutdown.clone())
+        // Its own token: stopped after the sessions (see `Server::stop`).
+        let ua = crate::sip::SipUa::start(&config.sip, CancellationToken::new())
             .await
             .map_err(std::io::Error::other)?;
         Some(ua)

@@ -650,3 +650,21 @@ async fn incoming_calls_without_a_page_or_rejected_are_refused() {
     assert_eq!(c.expect_close().await, Some(1000));
     assert_no_call_left(&srv).await;
 }
+
+#[tokio::test]
+async fn stopping_the_gateway_hangs_up_its_calls() {
+    init_log();
+    let mut phone = Baresip::start(None, true).await;
+    let srv = gateway(&[format!("sip:*@127.0.0.1:{}", phone.port)], None).await;
+    let ua = srv.sip().unwrap().clone();
+    let mut c = connect(&srv).await;
+    dial(&mut c, &phone.uri()).await;
+    phone.wait_log("Call established").await;
+    srv.stop(Duration::from_secs(5)).await;
+    assert_eq!(c.expect_close().await, Some(1001));
+    phone
+        .wait_log("session closed: Connection reset by peer")
+        .await;
+    assert_eq!(ua.active_calls(), 0);
+    assert!(ua.is_stopped());
+}

@@ -54,7 +54,8 @@ pub struct SipUa {
 impl SipUa {
     /// Binds the SIP socket and starts the endpoint, the request loop and
     /// (with a registrar) the REGISTER loop. Everything stops when
-    /// `shutdown` is cancelled.
+    /// `shutdown` is cancelled (or [`SipUa::stop`]); the server does that
+    /// only after its sessions ended, so that their calls' BYEs get through.
     pub async fn start(
         cfg: &SipConfig,
         shutdown: CancellationToken,
@@ -141,6 +142,11 @@ impl SipUa {
     /// Whether the user agent has been stopped.
     pub fn is_stopped(&self) -> bool {
         self.cancel.is_cancelled()
+    }
+
+    /// Stops the endpoint, the request loop and the REGISTER loop.
+    pub fn stop(&self) {
+        self.cancel.cancel();
     }
 }
 
