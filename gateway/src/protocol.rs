@@ -152,6 +152,8 @@ pub enum ClientMsg {
     Accept,
     /// Decline the incoming SIP call that rings (603).
     Reject,
+    /// Put the SIP call on hold (`true`) or resume it.
+    Hold(bool),
 }
 
 /// Why a request was refused: the `error` the client gets (not fatal).
@@ -242,11 +244,13 @@ pub fn parse(text: &str) -> Parsed {
         "ping" => Ok(ClientMsg::Ping),
         "accept" => Ok(ClientMsg::Accept),
         "reject" => Ok(ClientMsg::Reject),
+        "hold" => Ok(ClientMsg::Hold(true)),
+        "resume" => Ok(ClientMsg::Hold(false)),
         "webrtc-offer" => field::<WebrtcOffer>(v, "webrtc-offer").map(ClientMsg::WebrtcOffer),
         other => Err(ProtoError {
             code: "unknown_type",
             message: format!(
-                "unknown message type {:?} (known: hello, dtmf, impair, hangup, stats, ping, webrtc-offer, accept, reject)",
+                "unknown message type {:?} (known: hello, dtmf, impair, hangup, stats, ping, webrtc-offer, accept, reject, hold, resume)",
                 truncate(other, 40)
             ),
         }),

@@ -476,6 +476,7 @@ impl Session {
             ClientMsg::WebrtcOffer(o) => self.on_webrtc_offer(ws, &o.sdp, id).await,
             ClientMsg::Accept => self.on_accept(ws, id).await,
             ClientMsg::Reject => self.on_reject(ws, id).await,
+            ClientMsg::Hold(on) => self.on_hold(ws, on, id).await,
         }
     }
 

@@ -476,9 +476,9 @@ async fn baresip_sends_dtmf_holds_resumes_and_hangs_up() {
     assert_eq!(d["digit"], "7");
     // …'x' holds the call and 'X' resumes it (re-INVITEs, answered by the gateway)…
     phone.command("x").await;
-    expect_call(&mut c, "held").await;
+    assert_eq!(expect_call(&mut c, "held").await["by"], "remote");
     phone.command("X").await;
-    expect_call(&mut c, "resumed").await;
+    assert_eq!(expect_call(&mut c, "resumed").await["by"], "remote");
     // …and 'b' hangs up.
     phone.command("b").await;
     let ended = expect_call(&mut c, "ended").await;
@@ -667,4 +667,54 @@ async fn stopping_the_gateway_hangs_up_its_calls() {
         .await;
     assert_eq!(ua.active_calls(), 0);
     assert!(ua.is_stopped());
+}
+
+/// Audio packets of payload type `pt` the page receives in `d`.
+async fn audio_in(c: &mut Client, pt: u8, d: Duration) -> usize {
+    c.collect_bin(d)
+        .await
+        .iter()
+        .filter(|(_, b)| b.len() > 12 && b[1] & 0x7f == pt)
+        .count()
+}
+
+#[tokio::test]
+async fn the_page_holds_and_resumes() {
+    init_log();
+    let mut phone = Baresip::start(None, true).await;
+    let srv = gateway(&[format!("sip:*@127.0.0.1:{}", phone.port)], None).await;
+    let mut c = connect(&srv).await;
+    let ans = dial(&mut c, &phone.uri()).await;
+    let pt = ans["codec"]["pt"].as_u64().unwrap() as u8;
+    phone.wait_log("Call established").await;
+    assert!(
+        audio_in(&mut c, pt, Duration::from_millis(600)).await > 10,
+        "audio before hold"
+    );
+    c.send_json(json!({"type": "hold", "id": 1})).await;
+    assert_eq!(c.expect("ack").await["of"], "hold");
+    let held = expect_call(&mut c, "held").await;
+    assert_eq!(held["by"], "local");
+    // In-flight packets first, then the phone (now recvonly) sends nothing.
+    c.collect_bin(Duration::from_millis(300)).await;
+    let during = audio_in(&mut c, pt, Duration::from_secs(1)).await;
+    c.send_json(json!({"type": "resume", "id": 2})).await;
+    assert_eq!(c.expect("ack").await["of"], "resume");
+    assert_eq!(expect_call(&mut c, "resumed").await["by"], "local");
+    c.collect_bin(Duration::from_millis(300)).await;
+    let after = audio_in(&mut c, pt, Duration::from_secs(1)).await;
+    eprintln!("phone audio packets: {during} during hold, {after} after resume (1 s each)");
+    assert!(
+        during <= 2,
+        "the phone kept sending on hold: {during} packets"
+    );
+    assert!(after >= 20, "audio after resume: {after} packets");
+    // hold/resume without an answered call is refused.
+    let mut c2 = connect(&srv).await;
+    c2.send_json(json!({"type": "hold"})).await;
+    assert_eq!(c2.expect_error().await["code"], "no_session");
+    c.send_json(json!({"type": "hangup"})).await;
+    assert_eq!(c.expect_close().await, Some(1000));
+    drop(c2);
+    assert_no_call_left(&srv).await;
 }

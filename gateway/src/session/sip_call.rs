@@ -151,10 +151,15 @@ impl Session {
                 let v = json!({"type": "call", "state": "incoming", "from": from});
                 self.reply(ws, v, None).await
             }
-            SipEvent::Hold(held) => {
+            SipEvent::Hold { held, by_remote } => {
                 let state = if held { "held" } else { "resumed" };
-                self.reply(ws, json!({"type": "call", "state": state}), None)
+                let by = if by_remote { "remote" } else { "local" };
+                self.reply(ws, json!({"type": "call", "state": state, "by": by}), None)
                     .await
+            }
+            SipEvent::HoldFailed(why) => {
+                let msg = format!("hold/resume refused: {why}");
+                self.error(ws, "hold_failed", &msg, None).await
             }
             SipEvent::Ended { reason } => {
                 let v = json!({"type": "call", "state": "ended", "by": "remote", "reason": reason});
@@ -176,6 +181,28 @@ impl Session {
         }
         self.reply(ws, json!({"type": "ack", "of": "accept"}), id)
             .await
+    }
+
+    /// `hold` / `resume`: re-INVITE the answered call.
+    pub(super) async fn on_hold(
+        &mut self,
+        ws: &mut WebSocket,
+        on: bool,
+        id: Option<&Value>,
+    ) -> Flow {
+        let queued = self.active.is_some() && self.call.as_ref().is_some_and(|c| c.hold(on));
+        if !queued {
+            return self
+                .error(
+                    ws,
+                    "no_session",
+                    "no answered SIP call to hold or resume",
+                    id,
+                )
+                .await;
+        }
+        let of = if on { "hold" } else { "resume" };
+        self.reply(ws, json!({"type": "ack", "of": of}), id).await
     }
 
     /// `reject`: decline the incoming call that rings (603), ending the session.

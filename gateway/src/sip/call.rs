@@ -33,6 +33,23 @@ use crate::peer::{self, Packet, PeerCounters, PeerHandle, PtMap, SessionEvent};
 
 /// How long a CANCEL or BYE may take when the call is torn down.
 pub const TEARDOWN_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long our hold/resume re-INVITE may take.
+pub const REINVITE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// What the page's [`CallHandle`] controls, on the call task's side.
+pub(crate) struct Controls {
+    /// Closed when the handle is dropped: hang up.
+    pub(crate) hangup: mpsc::Receiver<()>,
+    /// Hold (`true`) / resume requests.
+    pub(crate) hold: mpsc::Receiver<bool>,
+}
+
+/// The handle's senders and the task's [`Controls`].
+pub(crate) fn controls() -> (mpsc::Sender<()>, mpsc::Sender<bool>, Controls) {
+    let (hangup_tx, hangup) = mpsc::channel(1);
+    let (hold_tx, hold) = mpsc::channel(1);
+    (hangup_tx, hold_tx, Controls { hangup, hold })
+}
 
 /// What a SIP call tells its session.
 #[non_exhaustive]
@@ -54,8 +71,16 @@ pub enum SipEvent {
         /// The final SIP status, when there was one.
         sip_status: Option<u16>,
     },
-    /// The far end put the call on hold (`true`) or resumed it.
-    Hold(bool),
+    /// The call was put on hold or resumed, by the far end's re-INVITE or
+    /// by ours (the page's `hold` / `resume`).
+    Hold {
+        /// On hold (`true`) or resumed.
+        held: bool,
+        /// The far end did it.
+        by_remote: bool,
+    },
+    /// Our hold/resume re-INVITE was refused or timed out (the call goes on).
+    HoldFailed(String),
     /// A call for a waiting page rings; `handle.accept()` answers it,
     /// dropping the handle declines it (603) or, once answered, hangs up.
     Incoming {
@@ -77,7 +102,8 @@ impl fmt::Debug for SipEvent {
             SipEvent::Ringing { status } => write!(f, "Ringing({status})"),
             SipEvent::Answered(a) => write!(f, "Answered(codec {}, {})", a.codec, a.remote_rtp),
             SipEvent::Failed { code, message, .. } => write!(f, "Failed({code}: {message})"),
-            SipEvent::Hold(h) => write!(f, "Hold({h})"),
+            SipEvent::Hold { held, by_remote } => write!(f, "Hold({held}, remote {by_remote})"),
+            SipEvent::HoldFailed(m) => write!(f, "HoldFailed({m})"),
             SipEvent::Incoming { from, .. } => write!(f, "Incoming({from})"),
             SipEvent::Ended { reason } => write!(f, "Ended({reason})"),
         }
@@ -101,6 +127,7 @@ pub struct Answered {
 /// The session's side of a call: dropping it hangs up.
 pub struct CallHandle {
     _hangup: mpsc::Sender<()>,
+    hold: mpsc::Sender<bool>,
     accept: Option<mpsc::Sender<()>>,
     /// The URI called, or the caller's.
     pub target: String,
@@ -110,14 +137,23 @@ impl CallHandle {
     /// The handle of an incoming call (see [`super::incoming`]).
     pub(crate) fn incoming(
         hangup: mpsc::Sender<()>,
+        hold: mpsc::Sender<bool>,
         accept: mpsc::Sender<()>,
         from: String,
     ) -> CallHandle {
         CallHandle {
             _hangup: hangup,
+            hold,
             accept: Some(accept),
             target: from,
         }
+    }
+
+    /// Puts the answered call on hold (re-INVITE `a=sendonly`) or resumes it
+    /// (`a=sendrecv`); the outcome comes as [`SipEvent::Hold`] or
+    /// [`SipEvent::HoldFailed`]. False when a request is already queued.
+    pub fn hold(&self, on: bool) -> bool {
+        self.hold.try_send(on).is_ok()
     }
 
     /// Answers a ringing incoming call; false when there is none to answer.
@@ -196,7 +232,7 @@ pub fn start(
         credential: ua.credential.clone(),
         ..Default::default()
     };
-    let (hangup_tx, hangup_rx) = mpsc::channel::<()>(1);
+    let (hangup_tx, hold_tx, controls) = controls();
     ua.calls.fetch_add(1, Ordering::Relaxed);
     let running = Running(ua.clone());
     let target = call.target.to_string();
@@ -213,10 +249,11 @@ pub fn start(
     };
     tracker.spawn(async move {
         let _running = running;
-        task.run(opt, hangup_rx).await;
+        task.run(opt, controls).await;
     });
     Ok(CallHandle {
         _hangup: hangup_tx,
+        hold: hold_tx,
         accept: None,
         target,
     })
@@ -253,7 +290,7 @@ impl CallTask {
         .await;
     }
 
-    async fn run(mut self, opt: InviteOption, mut hangup: mpsc::Receiver<()>) {
+    async fn run(mut self, opt: InviteOption, mut ctl: Controls) {
         let layer = self.ua.layer.clone();
         let (state_tx, mut states) = layer.new_dialog_state_channel();
         let started = Instant::now();
@@ -275,7 +312,7 @@ impl CallTask {
                         }
                     }
                 }
-                _ = hangup.recv() => {
+                _ = ctl.hangup.recv() => {
                     tracing::info!(target = %self.call.target, "SIP call cancelled");
                     let _ = tokio::time::timeout(TEARDOWN_TIMEOUT, dialog.cancel()).await;
                     // rsipstack ACKs and BYEs a 2xx that crosses the CANCEL.
@@ -360,7 +397,7 @@ impl CallTask {
         })))
         .await;
         let reoffer = |version: u64, direction: Direction| self.reoffer(version, direction);
-        confirmed(&self.ua, &self.events, id, dialog, states, hangup, &reoffer).await;
+        confirmed(&self.ua, &self.events, id, dialog, states, ctl, &reoffer).await;
     }
 
     /// Our SDP again (same codecs and port) with a new version and direction.
@@ -392,7 +429,7 @@ pub(crate) async fn confirmed(
     id: DialogId,
     dialog: rsipstack::dialog::invite_dialog::InviteDialog,
     mut states: rsipstack::dialog::dialog::DialogStateReceiver,
-    mut hangup: mpsc::Receiver<()>,
+    mut ctl: Controls,
     reoffer: &(dyn Fn(u64, Direction) -> String + Sync),
 ) {
     let emit = |e: SipEvent| async move {
@@ -428,14 +465,33 @@ pub(crate) async fn confirmed(
                             Some(body.into_bytes()),
                         )
                         .await;
-                    emit(SipEvent::Hold(held)).await;
+                    emit(SipEvent::Hold { held, by_remote: true }).await;
                 }
                 Some(DialogState::Options(_, _, handle)) | Some(DialogState::Info(_, _, handle)) => {
                     let _ = handle.reply(StatusCode::OK).await;
                 }
                 Some(_) => {}
             },
-            _ = hangup.recv() => {
+            h = ctl.hold.recv() => {
+                let Some(on) = h else { continue };
+                version += 1;
+                let dir = if on { Direction::SendOnly } else { Direction::SendRecv };
+                let body = reoffer(version, dir);
+                let sent = dialog.reinvite(
+                    Some(vec![Header::ContentType("application/sdp".into())]),
+                    Some(body.into_bytes()),
+                );
+                match tokio::time::timeout(REINVITE_TIMEOUT, sent).await {
+                    Ok(Ok(Some(r))) if r.status_code.kind() == StatusCodeKind::Successful => {
+                        emit(SipEvent::Hold { held: on, by_remote: false }).await;
+                    }
+                    Ok(Ok(Some(r))) => emit(SipEvent::HoldFailed(status_text(&r.status_code))).await,
+                    Ok(Ok(None)) => emit(SipEvent::HoldFailed("no response".into())).await,
+                    Ok(Err(e)) => emit(SipEvent::HoldFailed(e.to_string())).await,
+                    Err(_) => emit(SipEvent::HoldFailed("timeout".into())).await,
+                }
+            }
+            _ = ctl.hangup.recv() => {
                 tracing::info!("SIP call hung up by the page");
                 let _ = tokio::time::timeout(TEARDOWN_TIMEOUT, dialog.bye()).await;
                 break;

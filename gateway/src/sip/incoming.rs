@@ -20,7 +20,7 @@ use rsipstack::sip::{Header, StatusCode};
 use rsipstack::transaction::transaction::Transaction;
 use tokio::sync::mpsc;
 
-use super::call::{confirmed, Answered, CallHandle, Running, SipEvent};
+use super::call::{confirmed, controls, Answered, CallHandle, Running, SipEvent};
 use super::sdp::{self, Direction};
 use super::ua::SipUa;
 use crate::negotiate::Codec;
@@ -173,9 +173,9 @@ pub async fn route(ua: Arc<SipUa>, mut tx: Transaction) {
         let _ = handler.handle(&mut tx).await;
     }));
     let _ = dialog.ringing(None, None);
-    let (hangup_tx, mut hangup) = mpsc::channel::<()>(1);
+    let (hangup_tx, hold_tx, mut ctl) = controls();
     let (accept_tx, mut accept) = mpsc::channel::<()>(1);
-    let handle = CallHandle::incoming(hangup_tx, accept_tx, from.clone());
+    let handle = CallHandle::incoming(hangup_tx, hold_tx, accept_tx, from.clone());
     let ev = SessionEvent::Sip(SipEvent::Incoming { from, handle });
     if callee.events.send(ev).await.is_err() {
         let _ = dialog.reject(Some(StatusCode::TemporarilyUnavailable), None);
@@ -200,7 +200,7 @@ pub async fn route(ua: Arc<SipUa>, mut tx: Transaction) {
                 layer.remove_dialog(&id);
                 return;
             }
-            _ = hangup.recv() => {
+            _ = ctl.hangup.recv() => {
                 let _ = dialog.reject(Some(StatusCode::Decline), None);
                 finish(&mut tx_task).await;
                 layer.remove_dialog(&id);
@@ -332,5 +332,5 @@ pub async fn route(ua: Arc<SipUa>, mut tx: Transaction) {
             direction,
         })
     };
-    confirmed(&ua, &callee.events, id, dialog, states, hangup, &reoffer).await;
+    confirmed(&ua, &callee.events, id, dialog, states, ctl, &reoffer).await;
 }
