@@ -278,6 +278,21 @@ function toggleMute() {
   log(call.muted ? 'Microphone muted (silence is sent)' : 'Microphone on');
 }
 
+async function toggleHold() {
+  const call = app.call;
+  if (!call) return;
+  const b = $('hold-btn');
+  const on = b.getAttribute('aria-pressed') !== 'true';
+  b.disabled = true;
+  try {
+    await call.hold(on);
+  } catch (e) {
+    showError({ code: e.code || 'hold_failed', message: e.message });
+  } finally {
+    b.disabled = call.state !== 'in-call';
+  }
+}
+
 function setCallUi(state) {
   const inCall = state === 'in-call';
   const busy = state === 'connecting' || state === 'ringing';
@@ -286,6 +301,9 @@ function setCallUi(state) {
   btn.classList.toggle('primary', !(inCall || busy));
   btn.querySelector('span').textContent = inCall ? 'Hang up' : busy ? 'Cancel' : 'Call';
   $('mute-btn').disabled = !inCall;
+  const sip = app.call?.answer?.peer_kind === 'sip';
+  $('hold-btn').hidden = !sip;
+  $('hold-btn').disabled = !inCall || !sip;
   for (const k of document.querySelectorAll('.key')) k.disabled = !inCall;
   lockForm(inCall || busy);
   document.body.dataset.call = state;
@@ -360,8 +378,13 @@ async function startCall() {
     if (m.state === 'waiting') setStatus('busy', `Waiting for calls to ${m.account}`);
     if (m.state === 'incoming') { $('incoming-from').textContent = m.from; setStatus('busy', 'Incoming call'); }
     if (m.state === 'ringing') setStatus('busy', 'Ringing…');
-    if (m.state === 'held') setStatus('busy', 'On hold (the other side held the call)');
+    if (m.state === 'held') setStatus('busy', m.by === 'local' ? 'On hold' : 'On hold (the other side held the call)');
     if (m.state === 'resumed' && call.answer) setStatus('live', `In call · ${call.answer.peer}`);
+    if (m.by === 'local') {
+      const b = $('hold-btn');
+      b.setAttribute('aria-pressed', String(m.state === 'held'));
+      b.querySelector('span').textContent = m.state === 'held' ? 'Resume' : 'Hold';
+    }
     if (m.state === 'ended') log(`The other side hung up${m.reason ? ` (${m.reason})` : ''}`);
   });
   $('accept-btn').onclick = () => { $('incoming').hidden = true; call.accept(); };
@@ -375,6 +398,8 @@ async function startCall() {
     log(`Call ended: ${e.detail.reason}`, e.detail.failed ? 'error' : 'info');
     $('mute-btn').setAttribute('aria-pressed', 'false');
     $('mute-btn').querySelector('span').textContent = 'Mute';
+    $('hold-btn').setAttribute('aria-pressed', 'false');
+    $('hold-btn').querySelector('span').textContent = 'Hold';
     $('impair-state').textContent = 'Applied when you call.';
     app.ctx?.suspend().catch(() => {});
   });
@@ -501,6 +526,7 @@ async function init() {
 
   $('setup').addEventListener('submit', onCallButton);
   $('mute-btn').addEventListener('click', toggleMute);
+  $('hold-btn').addEventListener('click', toggleHold);
   $('peer').addEventListener('change', onPeerChange);
   $('codec').addEventListener('change', onCodecChange);
   for (const r of document.querySelectorAll('input[name="transport"]')) r.addEventListener('change', onTransportChange);

@@ -45,6 +45,7 @@ export const ERROR_TITLES = {
   shutdown: 'The gateway is shutting down',
   peer_failed: 'The connection to the peer failed',
   not_allowed: 'The gateway may not call that destination',
+  hold_failed: 'Hold or resume was refused',
   call_failed: 'The call did not go through',
   bad_answer: 'The phone answered with unusable media',
   no_mic: 'Microphone unavailable',
@@ -351,6 +352,9 @@ export class Call extends EventTarget {
 
   /** Declines the incoming SIP call that rings (the gateway answers 603). */
   reject() { this._sendText({ type: 'reject' }); }
+
+  /** Puts the SIP call on hold (true) or resumes it; resolves with the ack. */
+  hold(on) { return this.request({ type: on ? 'hold' : 'resume' }, 15000); }
 
   async hangup() {
     if (this.ended) return;

@@ -3,8 +3,8 @@
 // recording what it hears (sndfile). The page dials it through a gateway with
 // a `sip` peer, in headless Chromium with the fake microphone (speech):
 // the page must play baresip's tone, baresip's recording must hold the
-// page's speech, a keypad press must reach baresip as RFC 4733, and the
-// page's hang-up must end baresip's call.
+// page's speech, a keypad press must reach baresip as RFC 4733, the hold
+// button must hold and resume, and the page's hang-up must end baresip's call.
 //
 // Starts its own gateway (VOXLET_GATEWAY_BIN, set by scripts/test-e2e.sh) and
 // its own baresip; fails (does not skip) when baresip is missing.
@@ -125,6 +125,13 @@ test('the page calls baresip: its tone plays, the page speaks to it, a key reach
   await page.check('input[name="dtmf-mode"][value="gateway"]');
   await page.click('.key[data-key="5"]');
   await phone.waitLog("received event: '5'");
+  // Hold and resume from the page (re-INVITEs; the button follows the gateway's `call` states).
+  assert.equal(await page.isVisible('#hold-btn'), true, 'the hold button shows on a SIP call');
+  await page.click('#hold-btn');
+  await page.waitForFunction(() => document.querySelector('#hold-btn span').textContent === 'Resume', null, { timeout: 10000 });
+  assert.equal(await page.getAttribute('#hold-btn', 'aria-pressed'), 'true');
+  await page.click('#hold-btn');
+  await page.waitForFunction(() => document.querySelector('#hold-btn span').textContent === 'Hold', null, { timeout: 10000 });
   await hangup(page);
   await phone.waitLog('session closed');
   // The page played baresip's 1 kHz tone: it dominates the speech band.
