@@ -19,13 +19,25 @@ import { launch, openSoftphone, call, hangup, recordCall, rms, startGateway, fre
 
 const PHONE_HZ = 1000;
 
-/** A loopback port free for TCP (baresip listens on UDP and TCP; the UDP side is checked by baresip failing). */
-function freePort() {
-  return new Promise((res, rej) => {
+function listenable(port) {
+  return new Promise((res) => {
     const s = createServer();
-    s.once('error', rej);
-    s.listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => res(p)); });
+    s.once('error', () => res(false));
+    s.listen(port, '127.0.0.1', () => s.close(() => res(true)));
   });
+}
+
+/** A loopback port free for TCP with the next one free too (baresip listens on UDP, TCP and TLS on port + 1). */
+async function freePort() {
+  for (let i = 0; i < 100; i++) {
+    const p = await new Promise((res, rej) => {
+      const s = createServer();
+      s.once('error', rej);
+      s.listen(0, '127.0.0.1', () => { const q = s.address().port; s.close(() => res(q)); });
+    });
+    if (p < 65535 && await listenable(p + 1)) return p;
+  }
+  throw new Error('no free port pair');
 }
 
 function wavTone(path, hz, secs, rate = 48000) {
