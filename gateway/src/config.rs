@@ -120,6 +120,17 @@ pub struct Args {
     /// `sip:1???@pbx.example` (repeatable). Default: none, so nothing can be dialled.
     #[arg(long = "sip-allow", env = "VOXLET_SIP_ALLOW", value_delimiter = ',')]
     pub sip_allow: Vec<String>,
+
+    /// Callers whose INVITE may ring a waiting page, as patterns over the
+    /// From URI (same syntax as `--sip-allow`), e.g. `sip:*@pbx.example`
+    /// (repeatable). From can be forged: also keep the SIP socket reachable
+    /// only by your PBX. Default: none, so incoming calls get 403.
+    #[arg(
+        long = "sip-allow-from",
+        env = "VOXLET_SIP_ALLOW_FROM",
+        value_delimiter = ','
+    )]
+    pub sip_allow_from: Vec<String>,
 }
 
 /// One configured peer kind.
@@ -285,6 +296,8 @@ pub struct SipConfig {
     pub password: Option<String>,
     /// Destination patterns a browser may dial (see [`crate::sip::allow`]).
     pub allow: Vec<String>,
+    /// Caller (From) patterns whose INVITE may ring a waiting page.
+    pub allow_from: Vec<String>,
 }
 
 impl Default for SipConfig {
@@ -296,6 +309,7 @@ impl Default for SipConfig {
             user: None,
             password: None,
             allow: Vec::new(),
+            allow_from: Vec::new(),
         }
     }
 }
@@ -378,6 +392,9 @@ impl Config {
         for p in &a.sip_allow {
             crate::sip::allow::Pattern::parse(p).map_err(|e| format!("--sip-allow: {e}"))?;
         }
+        for p in &a.sip_allow_from {
+            crate::sip::allow::Pattern::parse(p).map_err(|e| format!("--sip-allow-from: {e}"))?;
+        }
         if let Some(acc) = &a.sip_account {
             crate::sip::allow::parse_account(acc).map_err(|e| format!("--sip-account: {e}"))?;
         }
@@ -427,6 +444,12 @@ impl Config {
                 password: a.sip_password.filter(|s| !s.is_empty()),
                 allow: a
                     .sip_allow
+                    .iter()
+                    .map(|p| p.trim().to_string())
+                    .filter(|p| !p.is_empty())
+                    .collect(),
+                allow_from: a
+                    .sip_allow_from
                     .iter()
                     .map(|p| p.trim().to_string())
                     .filter(|p| !p.is_empty())
@@ -494,5 +517,26 @@ mod tests {
         assert_eq!(c.peers.len(), 3);
         let a = Args::parse_from(["x"]);
         assert!(Config::from_args(a).unwrap().isolation);
+        let a = Args::parse_from([
+            "x",
+            "--peer",
+            "phone=sip",
+            "--sip-allow",
+            "sip:1???@pbx.example",
+        ]);
+        let c = Config::from_args(a).unwrap();
+        assert_eq!(c.peers[0].kind, PeerKind::Sip);
+        assert!(
+            c.sip.allow_from.is_empty(),
+            "incoming calls are off by default"
+        );
+        for bad in [
+            ["x", "--sip-allow", "1000"],
+            ["x", "--sip-allow-from", "bob"],
+            ["x", "--sip-account", "sip:pbx.example"],
+            ["x", "--sip-registrar", "tel:+1"],
+        ] {
+            assert!(Config::from_args(Args::parse_from(bad)).is_err(), "{bad:?}");
+        }
     }
 }

@@ -29,6 +29,8 @@ async fn gateway(allow: &[String], rtp_ports: Option<(u16, u16)>) -> Server {
     let mut c = config(&["phone=sip"]);
     c.sip.bind = "127.0.0.1:0".parse().unwrap();
     c.sip.allow = allow.to_vec();
+    // baresip on loopback may ring waiting pages.
+    c.sip.allow_from = vec!["sip:*@127.0.0.1:*".into()];
     c.rtp_bind = Some("127.0.0.1".parse().unwrap());
     c.rtp_ports = rtp_ports;
     start(c).await

@@ -16,6 +16,7 @@ async fn gateway(allow: &[&str]) -> Server {
     c.sip.bind = "127.0.0.1:0".parse().unwrap();
     c.sip.account = None;
     c.sip.allow = allow.iter().map(|s| s.to_string()).collect();
+    c.sip.allow_from = vec!["sip:friend@127.0.0.1:*".into()];
     c.rtp_bind = Some("127.0.0.1".parse().unwrap());
     start(c).await
 }
@@ -83,11 +84,16 @@ async fn bad_sip_input_gets_clear_responses_and_breaks_nothing() {
         .await
         .unwrap();
     assert_eq!(status(&s, "opt1").await.as_deref(), Some("SIP/2.0 200 OK"));
-    // An incoming INVITE: calls to the page are not routed yet.
+    // An INVITE from a caller not on --sip-allow-from: 403; from one on
+    // it, with no page waiting: 480.
     let sdp = "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0\r\n";
-    s.send_to(request("INVITE", &s, ua, sdp, "inv1").as_bytes(), ua)
+    s.send_to(request("INVITE", &s, ua, sdp, "inv0").as_bytes(), ua)
         .await
         .unwrap();
+    let st = status(&s, "inv0").await.unwrap();
+    assert!(st.starts_with("SIP/2.0 403"), "{st}");
+    let friend = request("INVITE", &s, ua, sdp, "inv1").replace("sip:tester@", "sip:friend@");
+    s.send_to(friend.as_bytes(), ua).await.unwrap();
     let st = status(&s, "inv1").await.unwrap();
     assert!(st.starts_with("SIP/2.0 480"), "{st}");
     // An oversized body.

@@ -258,6 +258,11 @@ impl AllowList {
             .map(AllowList)
     }
 
+    /// Whether a pattern matches `text` (e.g. a caller's From URI).
+    pub fn allows_text(&self, text: &str) -> bool {
+        self.0.iter().any(|p| p.matches(text))
+    }
+
     /// The target, if a pattern allows it, else [`DialError::NotAllowed`].
     pub fn check(&self, target: SipTarget) -> Result<SipTarget, DialError> {
         let text = target.to_string();

@@ -4,7 +4,9 @@
 //! `hangup`). Only then does the gateway bind RTP, answer 200 with its SDP
 //! and start the same bridge as for outgoing calls.
 //!
-//! With no page waiting the INVITE gets 480; a page that goes away while it
+//! Only callers on the operator's `--sip-allow-from` list (matched against
+//! the From URI) ring a page, others get 403. With no page waiting the
+//! INVITE gets 480; a page that goes away while it
 //! rings declines the call (603); the caller's CANCEL ends the page's
 //! session with `call ended`.
 
@@ -129,8 +131,15 @@ fn caller(tx: &Transaction) -> String {
     uri.chars().filter(|c| !c.is_control()).take(200).collect()
 }
 
-/// Routes an INVITE outside any call: to a waiting page, or 480.
+/// Routes an INVITE outside any call: 403 from a caller not on
+/// `--sip-allow-from`, else to a waiting page, or 480.
 pub async fn route(ua: Arc<SipUa>, mut tx: Transaction) {
+    let from = caller(&tx);
+    if !ua.allow_from.allows_text(&from) {
+        tracing::info!(%from, "incoming INVITE from a caller not on --sip-allow-from: 403");
+        let _ = tx.reply(StatusCode::Forbidden).await;
+        return;
+    }
     let Some(callee) = ua.callees.take() else {
         let _ = tx.reply(StatusCode::TemporarilyUnavailable).await;
         return;
@@ -165,7 +174,6 @@ pub async fn route(ua: Arc<SipUa>, mut tx: Transaction) {
             }
         };
     let id = dialog.id();
-    let from = caller(&tx);
     ua.calls.fetch_add(1, Ordering::Relaxed);
     let _running = Running(ua.clone());
     let mut handler = dialog.clone();

@@ -41,6 +41,8 @@ pub struct SipUa {
     pub(crate) credential: Option<Credential>,
     /// The operator's allow-list.
     pub(crate) allow: AllowList,
+    /// Callers (From) whose INVITE may ring a page.
+    pub(crate) allow_from: AllowList,
     /// Where the SIP socket is bound.
     pub local: SocketAddr,
     /// Calls whose task is running (for leak checks).
@@ -62,6 +64,8 @@ impl SipUa {
     ) -> Result<Arc<SipUa>, SipError> {
         let allow = AllowList::parse(&cfg.allow)
             .map_err(|e| SipError::Config(format!("--sip-allow: {e}")))?;
+        let allow_from = AllowList::parse(&cfg.allow_from)
+            .map_err(|e| SipError::Config(format!("--sip-allow-from: {e}")))?;
         let cancel = shutdown.child_token();
         let transport = TransportLayer::new(cancel.clone());
         let conn = UdpConnection::create_connection(cfg.bind, None, Some(cancel.clone())).await?;
@@ -100,6 +104,7 @@ impl SipUa {
             account,
             credential,
             allow,
+            allow_from,
             local,
             calls: AtomicUsize::new(0),
             callees: Default::default(),
