@@ -28,6 +28,10 @@ APT_PKGS+=(g++ libtgowt-dev libabsl-dev libopus-dev gstreamer1.0-tools gstreamer
 # because MiniBrowser has no headless mode, PulseAudio for a null sink
 # because headless Firefox's AudioContext never starts without an output.
 APT_PKGS+=(firefox-esr webkit2gtk-driver xvfb pulseaudio)
+# A real SIP phone for the gateway's SIP tests (gateway/tests/sip_baresip.rs):
+# baresip-core has the modules they use (aufile, sndfile, g711, g722, opus,
+# menu, stdio) without baresip's GTK front end.
+APT_PKGS+=(baresip-core)
 missing=()
 for p in "${APT_PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

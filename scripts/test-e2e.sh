@@ -3,7 +3,8 @@
 # builds the npm package (wasm + worklet) and the gateway (release), starts
 # two gateways on 127.0.0.1 with free ports and a bounded lifetime (one
 # cross-origin isolated with echo/announce/room and a `pbx` UDP peer for
-# ffmpeg, one with --no-isolation and a token), runs tests/e2e/*.test.mjs in
+# ffmpeg, one with --no-isolation and a token; sip.test.mjs starts its own
+# with a `sip` peer, and baresip), runs tests/e2e/*.test.mjs in
 # headless Chromium (Debian's, via playwright-core) one file at a time, and
 # always stops the gateways.
 #
@@ -24,6 +25,9 @@ if [ -z "${VOXLET_E2E_NO_BUILD:-}" ]; then
   cargo build -q --release -p voxlet-gateway
 fi
 BIN=${VOXLET_E2E_BIN:-${CARGO_TARGET_DIR:-target}/release/voxlet-gateway}
+# Tests that need a gateway of their own (tests/e2e/sip.test.mjs) start this binary.
+export VOXLET_GATEWAY_BIN
+VOXLET_GATEWAY_BIN=$(realpath "$BIN")
 
 OUT=target/e2e
 mkdir -p "$OUT"

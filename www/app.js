@@ -15,6 +15,7 @@ const PEER_HINTS = {
   announce: 'Plays a recorded announcement and plays back the keys you press.',
   room: 'Talk with another browser that joins the same room.',
   udp: 'A real RTP endpoint (e.g. a PBX) set up on the gateway.',
+  sip: 'A SIP call through the gateway: dial a number or SIP address the gateway allows.',
 };
 const TRANSPORT_HINTS = {
   ws: 'Media as binary WebSocket frames (TCP, in order).',
@@ -123,6 +124,7 @@ function fillForm(cfg) {
   if (params.get('processing') === 'off') $('processing').checked = false;
   if (params.get('headphones') === 'on') $('headphones').checked = true;
   if (params.get('room')) $('room').value = params.get('room');
+  if (params.get('dial')) $('dial').value = params.get('dial');
   $('token-field').hidden = !cfg.token_required;
   onPeerChange();
   onTransportChange();
@@ -134,6 +136,7 @@ function onPeerChange() {
   const kind = o ? o.dataset.kind : '';
   $('peer-hint').textContent = PEER_HINTS[kind] || '';
   $('room-field').hidden = kind !== 'room';
+  $('dial-field').hidden = kind !== 'sip';
 }
 
 function onCodecChange() {
@@ -275,6 +278,21 @@ function toggleMute() {
   log(call.muted ? 'Microphone muted (silence is sent)' : 'Microphone on');
 }
 
+async function toggleHold() {
+  const call = app.call;
+  if (!call) return;
+  const b = $('hold-btn');
+  const on = b.getAttribute('aria-pressed') !== 'true';
+  b.disabled = true;
+  try {
+    await call.hold(on);
+  } catch (e) {
+    showError({ code: e.code || 'hold_failed', message: e.message });
+  } finally {
+    b.disabled = call.state !== 'in-call';
+  }
+}
+
 function setCallUi(state) {
   const inCall = state === 'in-call';
   const busy = state === 'connecting' || state === 'ringing';
@@ -283,6 +301,9 @@ function setCallUi(state) {
   btn.classList.toggle('primary', !(inCall || busy));
   btn.querySelector('span').textContent = inCall ? 'Hang up' : busy ? 'Cancel' : 'Call';
   $('mute-btn').disabled = !inCall;
+  const sip = app.call?.answer?.peer_kind === 'sip';
+  $('hold-btn').hidden = !sip;
+  $('hold-btn').disabled = !inCall || !sip;
   for (const k of document.querySelectorAll('.key')) k.disabled = !inCall;
   lockForm(inCall || busy);
   document.body.dataset.call = state;
@@ -308,6 +329,8 @@ async function startCall() {
     ptime: Number($('ptime').value),
     transport: selected('transport'),
     room: peerOpt && peerOpt.dataset.kind === 'room' ? $('room').value.trim() || 'lobby' : undefined,
+    dial: peerOpt && peerOpt.dataset.kind === 'sip' ? $('dial').value.trim() || undefined : undefined,
+    incoming: !!(peerOpt && peerOpt.dataset.kind === 'sip' && !$('dial').value.trim()),
     token: app.config.token_required ? $('token').value : undefined,
     processing: $('processing').checked,
     headphones: $('headphones').checked,
@@ -348,14 +371,35 @@ async function startCall() {
       if (want.loss_pct !== a.impairment.loss_pct || want.jitter_ms !== a.impairment.jitter_ms || want.reorder_pct !== a.impairment.reorder_pct) applyImpairment();
     }
   });
+  call.addEventListener('call', (e) => {
+    const m = e.detail;
+    document.body.dataset.sipState = m.state;
+    $('incoming').hidden = m.state !== 'incoming';
+    if (m.state === 'waiting') setStatus('busy', `Waiting for calls to ${m.account}`);
+    if (m.state === 'incoming') { $('incoming-from').textContent = m.from; setStatus('busy', 'Incoming call'); }
+    if (m.state === 'ringing') setStatus('busy', 'Ringing…');
+    if (m.state === 'held') setStatus('busy', m.by === 'local' ? 'On hold' : 'On hold (the other side held the call)');
+    if (m.state === 'resumed' && call.answer) setStatus('live', `In call · ${call.answer.peer}`);
+    if (m.by === 'local') {
+      const b = $('hold-btn');
+      b.setAttribute('aria-pressed', String(m.state === 'held'));
+      b.querySelector('span').textContent = m.state === 'held' ? 'Resume' : 'Hold';
+    }
+    if (m.state === 'ended') log(`The other side hung up${m.reason ? ` (${m.reason})` : ''}`);
+  });
+  $('accept-btn').onclick = () => { $('incoming').hidden = true; call.accept(); };
+  $('reject-btn').onclick = () => { $('incoming').hidden = true; call.reject(); };
   document.body.dataset.failed = 'false';
   call.addEventListener('ended', (e) => {
+    $('incoming').hidden = true;
     document.body.dataset.failed = String(!!e.detail.failed);
     setStatus(e.detail.failed ? 'error' : 'idle', e.detail.failed ? 'Call failed' : 'Call ended');
     $('callinfo').textContent = `Call ended: ${e.detail.reason}.`;
     log(`Call ended: ${e.detail.reason}`, e.detail.failed ? 'error' : 'info');
     $('mute-btn').setAttribute('aria-pressed', 'false');
     $('mute-btn').querySelector('span').textContent = 'Mute';
+    $('hold-btn').setAttribute('aria-pressed', 'false');
+    $('hold-btn').querySelector('span').textContent = 'Hold';
     $('impair-state').textContent = 'Applied when you call.';
     app.ctx?.suspend().catch(() => {});
   });
@@ -482,6 +526,7 @@ async function init() {
 
   $('setup').addEventListener('submit', onCallButton);
   $('mute-btn').addEventListener('click', toggleMute);
+  $('hold-btn').addEventListener('click', toggleHold);
   $('peer').addEventListener('change', onPeerChange);
   $('codec').addEventListener('change', onCodecChange);
   for (const r of document.querySelectorAll('input[name="transport"]')) r.addEventListener('change', onTransportChange);

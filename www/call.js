@@ -8,7 +8,8 @@
 //
 // Events (CustomEvent, data in `detail`): 'state' {state}, 'log' {text, level},
 // 'gateway-error' {code, message, fatal}, 'warning' {code, message},
-// 'dtmf' {digit} (received), 'rtt' {ms}, 'ended' {reason}.
+// 'dtmf' {digit} (received), 'rtt' {ms}, 'ended' {reason},
+// 'call' {state, to, sip_status, reason} (SIP peers: the call's progress).
 import { register, connectCallback, connectDataChannel } from '/pkg/src/index.js';
 
 /** What the page offers, in the order of the codec menu. `mic`: the MicNode codec string. */
@@ -43,6 +44,10 @@ export const ERROR_TITLES = {
   busy: 'The gateway is busy',
   shutdown: 'The gateway is shutting down',
   peer_failed: 'The connection to the peer failed',
+  not_allowed: 'The gateway may not call that destination',
+  hold_failed: 'Hold or resume was refused',
+  call_failed: 'The call did not go through',
+  bad_answer: 'The phone answered with unusable media',
   no_mic: 'Microphone unavailable',
   connect: 'Gateway unreachable',
   timeout: 'The gateway did not answer',
@@ -176,10 +181,14 @@ export class Call extends EventTarget {
         telephone_event: TELEPHONE_EVENT_PT, transport: o.transport,
       };
       if (o.room) hello.room = o.room;
+      if (o.dial) hello.dial = o.dial;
+      if (o.incoming) hello.incoming = true;
       if (o.token) hello.token = o.token;
       if (o.impairment) hello.impairment = o.impairment;
       this._state('ringing');
-      const a = await this.request(hello);
+      // A SIP call's answer comes when the phone answers: wait as a phone rings.
+      // Waiting for an incoming call may take all day.
+      const a = await this.request(hello, o.incoming ? 86400000 : o.dial ? 120000 : 5000);
       this.answer = a;
       if (this.ended) return;
       this.log(`Answer: ${a.peer} (${a.peer_kind}), ${a.codec.rtpmap} PT ${a.codec.pt}, ${a.ptime} ms${a.telephone_event ? `, DTMF PT ${a.telephone_event.pt}` : ''}${a.local_rtp_port ? `, local RTP port ${a.local_rtp_port}` : ''}`);
@@ -270,6 +279,10 @@ export class Call extends EventTarget {
         }
         break;
       case 'dtmf': this._emit('dtmf', { digit: m.digit }); break;
+      case 'call': // SIP progress: calling, ringing, answered, held, resumed, ended
+        this.log(`Call ${m.state}${m.to ? ` ${m.to}` : ''}${m.sip_status ? ` (${m.sip_status})` : ''}${m.reason ? `: ${m.reason}` : ''}`);
+        this._emit('call', m);
+        break;
       case 'datachannel':
         if (m.state === 'open') { this.log('DataChannel open: media flows on it'); if (this._dcOpen) this._dcOpen(); }
         else if (this.state === 'in-call') this._emit('warning', { code: 'datachannel_closed', message: `Media stopped: the DataChannel closed${m.reason ? ` (${m.reason})` : ''}. Hang up and call again.` });
@@ -333,6 +346,15 @@ export class Call extends EventTarget {
       output: this.outAnalyser ? levelDb(this.outAnalyser, this.levelBuf) : -Infinity,
     };
   }
+
+  /** Answers the incoming SIP call that rings. */
+  accept() { this._sendText({ type: 'accept' }); }
+
+  /** Declines the incoming SIP call that rings (the gateway answers 603). */
+  reject() { this._sendText({ type: 'reject' }); }
+
+  /** Puts the SIP call on hold (true) or resumes it; resolves with the ack. */
+  hold(on) { return this.request({ type: on ? 'hold' : 'resume' }, 15000); }
 
   async hangup() {
     if (this.ended) return;

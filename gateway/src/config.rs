@@ -93,6 +93,44 @@ pub struct Args {
     /// Directory holding `speech_8k/16k/48k.s16le` for the `announce` peer.
     #[arg(long, env = "VOXLET_FIXTURES", default_value = "tests/fixtures")]
     pub fixtures: PathBuf,
+
+    /// Local UDP address of the SIP user agent (needed by `sip` peers).
+    #[arg(long, env = "VOXLET_SIP_BIND", default_value = "127.0.0.1:5060")]
+    pub sip_bind: SocketAddr,
+
+    /// The gateway's SIP address of record, e.g. `sip:voxlet@pbx.example`
+    /// (From of outgoing calls). Default: `sip:voxlet@` the SIP bind address.
+    #[arg(long, env = "VOXLET_SIP_ACCOUNT")]
+    pub sip_account: Option<String>,
+
+    /// Registrar to REGISTER the account with, e.g. `sip:pbx.example`. Default: none.
+    #[arg(long, env = "VOXLET_SIP_REGISTRAR")]
+    pub sip_registrar: Option<String>,
+
+    /// Digest user name for the registrar and 401/407 challenges (default: the account's user).
+    #[arg(long, env = "VOXLET_SIP_USER")]
+    pub sip_user: Option<String>,
+
+    /// Digest password (prefer the environment variable).
+    #[arg(long, env = "VOXLET_SIP_PASSWORD", hide_env_values = true)]
+    pub sip_password: Option<String>,
+
+    /// Destinations a browser may dial through `sip` peers, as patterns over
+    /// the SIP URI (`*` any run of characters, `?` one), e.g.
+    /// `sip:1???@pbx.example` (repeatable). Default: none, so nothing can be dialled.
+    #[arg(long = "sip-allow", env = "VOXLET_SIP_ALLOW", value_delimiter = ',')]
+    pub sip_allow: Vec<String>,
+
+    /// Callers whose INVITE may ring a waiting page, as patterns over the
+    /// From URI (same syntax as `--sip-allow`), e.g. `sip:*@pbx.example`
+    /// (repeatable). From can be forged: also keep the SIP socket reachable
+    /// only by your PBX. Default: none, so incoming calls get 403.
+    #[arg(
+        long = "sip-allow-from",
+        env = "VOXLET_SIP_ALLOW_FROM",
+        value_delimiter = ','
+    )]
+    pub sip_allow_from: Vec<String>,
 }
 
 /// One configured peer kind.
@@ -115,6 +153,9 @@ pub enum PeerKind {
         /// Where RTP goes (RTCP: port + 1).
         addr: SocketAddr,
     },
+    /// SIP calls through the gateway's user agent, to destinations on the
+    /// `--sip-allow` list only.
+    Sip,
 }
 
 impl PeerKind {
@@ -125,6 +166,7 @@ impl PeerKind {
             PeerKind::Announce { .. } => "announce",
             PeerKind::Room => "room",
             PeerKind::Udp { .. } => "udp",
+            PeerKind::Sip => "sip",
         }
     }
 }
@@ -168,6 +210,7 @@ pub fn parse_peer(s: &str) -> Result<PeerSpec, String> {
             }
         }
         ("room", None) => PeerKind::Room,
+        ("sip", None) => PeerKind::Sip,
         ("udp", Some(hp)) => {
             let addr = hp
                 .to_socket_addrs()
@@ -181,7 +224,7 @@ pub fn parse_peer(s: &str) -> Result<PeerSpec, String> {
         }
         _ => {
             return Err(format!(
-                "peer {s:?}: expected echo, echo:restamp, announce, announce:FILE@RATE, room or udp:HOST:PORT"
+                "peer {s:?}: expected echo, echo:restamp, announce, announce:FILE@RATE, room, udp:HOST:PORT or sip"
             ))
         }
     };
@@ -234,6 +277,41 @@ pub struct Config {
     pub webrtc_ip: IpAddr,
     /// Fixture directory for `announce`.
     pub fixtures: PathBuf,
+    /// The SIP user agent's settings (used when a `sip` peer is configured).
+    pub sip: SipConfig,
+}
+
+/// The SIP user agent's settings: operator-only, never from a browser.
+#[derive(Clone, Debug)]
+pub struct SipConfig {
+    /// Local UDP address of the user agent.
+    pub bind: SocketAddr,
+    /// Address of record (`sip:user@domain`); `None`: `sip:voxlet@` the bound address.
+    pub account: Option<String>,
+    /// Registrar URI; `None`: no REGISTER.
+    pub registrar: Option<String>,
+    /// Digest user name (default: the account's user part).
+    pub user: Option<String>,
+    /// Digest password.
+    pub password: Option<String>,
+    /// Destination patterns a browser may dial (see [`crate::sip::allow`]).
+    pub allow: Vec<String>,
+    /// Caller (From) patterns whose INVITE may ring a waiting page.
+    pub allow_from: Vec<String>,
+}
+
+impl Default for SipConfig {
+    fn default() -> Self {
+        SipConfig {
+            bind: SocketAddr::from((Ipv4Addr::LOCALHOST, 5060)),
+            account: None,
+            registrar: None,
+            user: None,
+            password: None,
+            allow: Vec::new(),
+            allow_from: Vec::new(),
+        }
+    }
 }
 
 impl Default for Config {
@@ -255,6 +333,7 @@ impl Default for Config {
             udp_codecs: Vec::new(),
             webrtc_ip: IpAddr::V4(Ipv4Addr::LOCALHOST),
             fixtures: "tests/fixtures".into(),
+            sip: SipConfig::default(),
         }
     }
 }
@@ -310,6 +389,18 @@ impl Config {
             voxlet::codec::parse_rtpmap(c)
                 .map_err(|_| format!("--udp-codecs: bad rtpmap {c:?}"))?;
         }
+        for p in &a.sip_allow {
+            crate::sip::allow::Pattern::parse(p).map_err(|e| format!("--sip-allow: {e}"))?;
+        }
+        for p in &a.sip_allow_from {
+            crate::sip::allow::Pattern::parse(p).map_err(|e| format!("--sip-allow-from: {e}"))?;
+        }
+        if let Some(acc) = &a.sip_account {
+            crate::sip::allow::parse_account(acc).map_err(|e| format!("--sip-account: {e}"))?;
+        }
+        if let Some(r) = &a.sip_registrar {
+            crate::sip::allow::parse_uri(r).map_err(|e| format!("--sip-registrar: {e}"))?;
+        }
         if a.max_message_bytes < 1024 {
             return Err("--max-message-bytes must be at least 1024".into());
         }
@@ -345,6 +436,25 @@ impl Config {
                 .collect(),
             webrtc_ip: a.webrtc_ip,
             fixtures: a.fixtures,
+            sip: SipConfig {
+                bind: a.sip_bind,
+                account: a.sip_account.filter(|s| !s.trim().is_empty()),
+                registrar: a.sip_registrar.filter(|s| !s.trim().is_empty()),
+                user: a.sip_user.filter(|s| !s.is_empty()),
+                password: a.sip_password.filter(|s| !s.is_empty()),
+                allow: a
+                    .sip_allow
+                    .iter()
+                    .map(|p| p.trim().to_string())
+                    .filter(|p| !p.is_empty())
+                    .collect(),
+                allow_from: a
+                    .sip_allow_from
+                    .iter()
+                    .map(|p| p.trim().to_string())
+                    .filter(|p| !p.is_empty())
+                    .collect(),
+            },
         })
     }
 
@@ -407,5 +517,26 @@ mod tests {
         assert_eq!(c.peers.len(), 3);
         let a = Args::parse_from(["x"]);
         assert!(Config::from_args(a).unwrap().isolation);
+        let a = Args::parse_from([
+            "x",
+            "--peer",
+            "phone=sip",
+            "--sip-allow",
+            "sip:1???@pbx.example",
+        ]);
+        let c = Config::from_args(a).unwrap();
+        assert_eq!(c.peers[0].kind, PeerKind::Sip);
+        assert!(
+            c.sip.allow_from.is_empty(),
+            "incoming calls are off by default"
+        );
+        for bad in [
+            ["x", "--sip-allow", "1000"],
+            ["x", "--sip-allow-from", "bob"],
+            ["x", "--sip-account", "sip:pbx.example"],
+            ["x", "--sip-registrar", "tel:+1"],
+        ] {
+            assert!(Config::from_args(Args::parse_from(bad)).is_err(), "{bad:?}");
+        }
     }
 }

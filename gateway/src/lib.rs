@@ -20,6 +20,7 @@ pub mod peer;
 pub mod protocol;
 pub mod server;
 pub mod session;
+pub mod sip;
 pub mod webrtc;
 
 pub use config::{Args, Config, PeerKind, PeerSpec};

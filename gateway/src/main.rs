@@ -9,7 +9,7 @@ async fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("VOXLET_LOG")
-                .unwrap_or_else(|_| "info,str0m=warn,is=warn".into()),
+                .unwrap_or_else(|_| "info,str0m=warn,is=warn,rsipstack=warn".into()),
         )
         .with_writer(std::io::stderr)
         .init();

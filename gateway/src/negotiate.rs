@@ -15,6 +15,7 @@ use voxlet::codec::{parse_rtpmap, CodecInfo, CodecKind};
 use crate::config::{Config, PeerKind};
 use crate::peer::{self, StreamInfo};
 use crate::protocol::{Hello, Impairment, ProtoError, TelephoneEventOffer, Transport};
+use crate::sip::allow::{self, AllowList, SipTarget};
 
 /// Packet times the gateway accepts.
 pub const PTIMES: [u16; 5] = [10, 20, 30, 40, 60];
@@ -65,6 +66,16 @@ pub enum PeerPlan {
         /// Even local port range, `None`: any.
         ports: Option<(u16, u16)>,
     },
+    /// Place a SIP call to an allowed destination, or wait for one.
+    Sip {
+        /// The destination, built from validated parts and allowed;
+        /// `None`: wait for an incoming call.
+        target: Option<SipTarget>,
+        /// Local address the RTP sockets bind to.
+        bind_ip: IpAddr,
+        /// Even local port range, `None`: any.
+        ports: Option<(u16, u16)>,
+    },
 }
 
 impl PeerPlan {
@@ -75,6 +86,7 @@ impl PeerPlan {
             PeerPlan::Announce { .. } => "announce",
             PeerPlan::Room { .. } => "room",
             PeerPlan::Udp { .. } => "udp",
+            PeerPlan::Sip { .. } => "sip",
         }
     }
 }
@@ -202,6 +214,14 @@ pub fn negotiate(hello: &Hello, config: &Config) -> Result<Plan, ProtoError> {
             bind_ip: peer::bind_ip_for(addr, config.rtp_bind),
             ports: config.rtp_ports,
         },
+        PeerKind::Sip => PeerPlan::Sip {
+            target: match (&h.dial, h.incoming) {
+                (None, true) => None,
+                (dial, _) => Some(sip_target(dial.as_deref(), config)?),
+            },
+            bind_ip: config.rtp_bind.unwrap_or(config.sip.bind.ip()),
+            ports: config.rtp_ports,
+        },
     };
     Ok(Plan {
         peer_name: spec.name.clone(),
@@ -212,6 +232,35 @@ pub fn negotiate(hello: &Hello, config: &Config) -> Result<Plan, ProtoError> {
         transport: h.transport,
         impairment,
     })
+}
+
+/// The destination of a `sip` peer: `hello.dial` resolved and checked
+/// against the operator's allow-list (`not_allowed` otherwise).
+fn sip_target(dial: Option<&str>, config: &Config) -> Result<SipTarget, ProtoError> {
+    let Some(dial) = dial else {
+        return Err(ProtoError::new(
+            "bad_field",
+            "hello.dial: a sip peer needs a SIP URI or number to call (or incoming: true)",
+        ));
+    };
+    let account = match &config.sip.account {
+        Some(a) => allow::parse_account(a)
+            .map_err(|e| ProtoError::new("peer_unavailable", format!("--sip-account: {e}")))?,
+        None => SipTarget {
+            user: Some("voxlet".into()),
+            host: match config.sip.bind.ip() {
+                IpAddr::V6(v) => format!("[{v}]"),
+                ip => ip.to_string(),
+            },
+            port: Some(config.sip.bind.port()),
+        },
+    };
+    let target = allow::resolve_dial(dial, &account)
+        .map_err(|e| ProtoError::new("bad_field", format!("hello.dial: {e}")))?;
+    let list = AllowList::parse(&config.sip.allow)
+        .map_err(|e| ProtoError::new("peer_unavailable", format!("--sip-allow: {e}")))?;
+    list.check(target)
+        .map_err(|e| ProtoError::new("not_allowed", e.to_string()))
 }
 
 /// Whether a peer of this kind can take `c` at `ptime`.
@@ -233,6 +282,7 @@ fn takes(kind: &PeerKind, config: &Config, c: &Codec, ptime: u16) -> bool {
             };
             peer::announce_sender(&si, 48000).is_ok()
         }
+        PeerKind::Sip => crate::sip::sdp::sip_codec(c),
         _ => true,
     }
 }
@@ -261,7 +311,7 @@ mod tests {
     use crate::config::parse_peer;
     use crate::protocol::{parse, ClientMsg};
 
-    const NAMES: &str = "echo, me, announce, file, room, pbx, far";
+    const NAMES: &str = "echo, me, announce, file, room, pbx, far, phone";
 
     /// Every peer kind, twice where a parameter differs.
     fn config() -> Config {
@@ -274,12 +324,25 @@ mod tests {
                 "room",
                 "pbx=udp:127.0.0.1:5004",
                 "far=udp:192.0.2.7:5004",
+                "phone=sip",
             ]
             .iter()
             .map(|s| parse_peer(s).unwrap())
             .collect(),
             fixtures: "/fx".into(),
+            sip: crate::config::SipConfig {
+                account: Some("sip:1000@pbx.example".into()),
+                allow: vec!["sip:1???@pbx.example".into(), "sip:*@127.0.0.1:5062".into()],
+                ..Default::default()
+            },
             ..Config::default()
+        }
+    }
+    fn sip(target: Option<&str>) -> PeerPlan {
+        PeerPlan::Sip {
+            target: target.map(|t| crate::sip::allow::parse_uri(t).unwrap()),
+            bind_ip: "127.0.0.1".parse().unwrap(),
+            ports: None,
         }
     }
 
@@ -404,7 +467,88 @@ mod tests {
     fn cases() -> Vec<Case> {
         let pcmu_offer = || json!([offer(0, "PCMU/8000")]);
         let c = config;
+        let all_offer = || {
+            json!([
+                offer(96, "L16/16000"),
+                offer(111, "opus/48000/2"),
+                offer(9, "G722/8000"),
+                offer(0, "PCMU/8000"),
+                offer(8, "PCMA/8000")
+            ])
+        };
         vec![
+            // ---- sip: destinations from the allow-list only, SIP codecs only
+            case(
+                "sip: a number at the account's domain, allowed; L16 is not offered to SIP",
+                c(),
+                json!({"peer": "phone", "dial": "1001", "codecs": all_offer()}),
+                Ok(plan(
+                    "phone",
+                    sip(Some("sip:1001@pbx.example")),
+                    vec![opus(), g722(), pcmu(), pcma()],
+                )),
+            ),
+            case(
+                "sip: a URI on the list",
+                c(),
+                json!({"peer": "phone", "dial": "sip:bob@127.0.0.1:5062", "codecs": pcmu_offer()}),
+                Ok(plan(
+                    "phone",
+                    sip(Some("sip:bob@127.0.0.1:5062")),
+                    vec![pcmu()],
+                )),
+            ),
+            case(
+                "sip: a number the list does not allow",
+                c(),
+                json!({"peer": "phone", "dial": "9001", "codecs": pcmu_offer()}),
+                err(
+                    "not_allowed",
+                    "sip:9001@pbx.example is not an allowed destination",
+                ),
+            ),
+            case(
+                "sip: another host",
+                c(),
+                json!({"peer": "phone", "dial": "sip:1001@evil.example", "codecs": pcmu_offer()}),
+                err(
+                    "not_allowed",
+                    "sip:1001@evil.example is not an allowed destination",
+                ),
+            ),
+            case(
+                "sip: a URI parameter is refused before the list is consulted",
+                c(),
+                json!({"peer": "phone", "dial": "sip:1001@pbx.example;maddr=192.0.2.9", "codecs": pcmu_offer()}),
+                err(
+                    "bad_field",
+                    "hello.dial: only sip: URIs (no sips:, tel:, parameters or headers)",
+                ),
+            ),
+            case(
+                "sip: nothing to dial",
+                c(),
+                json!({"peer": "phone", "codecs": pcmu_offer()}),
+                err(
+                    "bad_field",
+                    "hello.dial: a sip peer needs a SIP URI or number to call (or incoming: true)",
+                ),
+            ),
+            case(
+                "sip: wait for an incoming call",
+                c(),
+                json!({"peer": "phone", "incoming": true, "codecs": pcmu_offer()}),
+                Ok(plan("phone", sip(None), vec![pcmu()])),
+            ),
+            case(
+                "sip: only L16 offered",
+                c(),
+                json!({"peer": "phone", "dial": "1001", "codecs": [offer(96, "L16/16000")]}),
+                err(
+                    "no_codec",
+                    "peer \"phone\" takes none of the offered codecs at ptime 20",
+                ),
+            ),
             // ---- peers, by name only
             case(
                 "no peer: the first configured, defaults everywhere",
@@ -982,7 +1126,10 @@ mod tests {
         let cases = cases();
         let plans: Vec<&Plan> = cases.iter().filter_map(|c| c.want.as_ref().ok()).collect();
         let kinds: BTreeSet<&str> = plans.iter().map(|p| p.peer.kind_name()).collect();
-        assert_eq!(kinds, BTreeSet::from(["announce", "echo", "room", "udp"]));
+        assert_eq!(
+            kinds,
+            BTreeSet::from(["announce", "echo", "room", "sip", "udp"])
+        );
         let codecs: BTreeSet<&str> = plans
             .iter()
             .flat_map(|p| &p.codecs)
@@ -1003,7 +1150,13 @@ mod tests {
             .collect();
         assert_eq!(
             codes,
-            BTreeSet::from(["bad_field", "bad_ptime", "no_codec", "unknown_peer"])
+            BTreeSet::from([
+                "bad_field",
+                "bad_ptime",
+                "no_codec",
+                "not_allowed",
+                "unknown_peer"
+            ])
         );
     }
 }

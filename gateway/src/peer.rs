@@ -54,6 +54,8 @@ pub enum SessionEvent {
     DcClosed(String),
     /// A packet from the browser over the DataChannel.
     DcPacket(Bytes),
+    /// The SIP call changed state.
+    Sip(crate::sip::SipEvent),
 }
 
 /// Counters the peer tasks update.
@@ -349,14 +351,62 @@ pub fn spawn_udp(
     events: mpsc::Sender<SessionEvent>,
     counters: Arc<PeerCounters>,
 ) -> io::Result<(PeerHandle, u16)> {
-    let (a, b) = bind_pair(bind_ip, ports)?;
-    let local_port = a.local_addr()?.port();
+    let pair = bind_pair(bind_ip, ports)?;
+    let local_port = pair.0.local_addr()?.port();
+    let handle = spawn_udp_on(pair, peer, PtMap::default(), to_browser, events, counters)?;
+    Ok((handle, local_port))
+}
+
+/// Payload-type pairs `(browser, peer)` rewritten on RTP crossing the bridge
+/// (a SIP far end may answer with numbers of its own). Empty: unchanged.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PtMap(pub Vec<(u8, u8)>);
+
+impl PtMap {
+    /// Rewrites the payload type of an RTP packet: `to_peer` maps browser →
+    /// peer numbers, otherwise peer → browser.
+    pub fn apply(&self, data: Bytes, to_peer: bool) -> Bytes {
+        if self.0.is_empty() || data.len() < 12 {
+            return data;
+        }
+        let pt = data[1] & 0x7f;
+        let mapped = self.0.iter().find_map(|&(b, p)| {
+            if to_peer && b == pt {
+                Some(p)
+            } else if !to_peer && p == pt {
+                Some(b)
+            } else {
+                None
+            }
+        });
+        match mapped {
+            Some(n) if n != pt => {
+                let mut v = data.to_vec();
+                v[1] = (v[1] & 0x80) | n;
+                Bytes::from(v)
+            }
+            _ => data,
+        }
+    }
+}
+
+/// [`spawn_udp`] on an already bound RTP/RTCP socket pair (a SIP call binds
+/// first, because its port goes into the SDP offer), rewriting payload
+/// types with `pt_map`.
+pub fn spawn_udp_on(
+    (a, b): (std::net::UdpSocket, std::net::UdpSocket),
+    peer: SocketAddr,
+    pt_map: PtMap,
+    to_browser: mpsc::Sender<Packet>,
+    events: mpsc::Sender<SessionEvent>,
+    counters: Arc<PeerCounters>,
+) -> io::Result<PeerHandle> {
     let rtp = UdpSocket::from_std(a)?;
     let rtcp = UdpSocket::from_std(b)?;
     let (tx, mut rx) = mpsc::channel::<Packet>(CHANNEL_DEPTH);
     let task = tokio::spawn(async move {
         let mut rtp_dest = peer;
-        let mut rtcp_dest = SocketAddr::new(peer.ip(), peer.port() + 1);
+        let mut rtcp_dest = SocketAddr::new(peer.ip(), peer.port().wrapping_add(1));
         let mut b1 = vec![0u8; 2048];
         let mut b2 = vec![0u8; 2048];
         let fail = |e: io::Error| SessionEvent::PeerFailed(format!("UDP peer socket: {e}"));
@@ -365,7 +415,8 @@ pub fn spawn_udp(
                 m = rx.recv() => {
                     let Some(p) = m else { break };
                     let (sock, dest) = if p.rtcp { (&rtcp, rtcp_dest) } else { (&rtp, rtp_dest) };
-                    if sock.send_to(&p.data, dest).await.is_err() {
+                    let data = if p.rtcp { p.data } else { pt_map.apply(p.data, true) };
+                    if sock.send_to(&data, dest).await.is_err() {
                         bump(&counters.send_errors);
                     }
                 }
@@ -373,7 +424,12 @@ pub fn spawn_udp(
                     Ok((n, src)) => {
                         if let Some(d) = accept(&b1[..n], src, &peer, &counters) {
                             rtp_dest = src;
-                            if to_browser.try_send(Packet { rtcp: is_rtcp(d), data: Bytes::copy_from_slice(d) }).is_err() {
+                            let rtcp = is_rtcp(d);
+                            let mut data = Bytes::copy_from_slice(d);
+                            if !rtcp {
+                                data = pt_map.apply(data, false);
+                            }
+                            if to_browser.try_send(Packet { rtcp, data }).is_err() {
                                 bump(&counters.queue_dropped);
                             }
                         }
@@ -396,13 +452,10 @@ pub fn spawn_udp(
             }
         }
     });
-    Ok((
-        PeerHandle::Task {
-            tx,
-            _task: AbortOnDrop(task),
-        },
-        local_port,
-    ))
+    Ok(PeerHandle::Task {
+        tx,
+        _task: AbortOnDrop(task),
+    })
 }
 
 /// ICMP port unreachable shows up as ConnectionRefused on the next recv.

@@ -91,6 +91,13 @@ pub struct Hello {
     /// Room name for `room` peers (default `"default"`).
     #[serde(default)]
     pub room: Option<String>,
+    /// What a `sip` peer calls: a `sip:` URI or a number at the account's
+    /// domain; it must be on the operator's `--sip-allow` list.
+    #[serde(default)]
+    pub dial: Option<String>,
+    /// On a `sip` peer without `dial`: wait for an incoming call.
+    #[serde(default)]
+    pub incoming: bool,
     /// Codecs in order of preference.
     pub codecs: Vec<CodecOffer>,
     /// Packet time in ms (default 20).
@@ -141,6 +148,12 @@ pub enum ClientMsg {
     Ping,
     /// WebRTC offer for the DataChannel transport.
     WebrtcOffer(WebrtcOffer),
+    /// Answer the incoming SIP call that rings.
+    Accept,
+    /// Decline the incoming SIP call that rings (603).
+    Reject,
+    /// Put the SIP call on hold (`true`) or resume it.
+    Hold(bool),
 }
 
 /// Why a request was refused: the `error` the client gets (not fatal).
@@ -229,11 +242,15 @@ pub fn parse(text: &str) -> Parsed {
         "hangup" => Ok(ClientMsg::Hangup),
         "stats" => Ok(ClientMsg::Stats),
         "ping" => Ok(ClientMsg::Ping),
+        "accept" => Ok(ClientMsg::Accept),
+        "reject" => Ok(ClientMsg::Reject),
+        "hold" => Ok(ClientMsg::Hold(true)),
+        "resume" => Ok(ClientMsg::Hold(false)),
         "webrtc-offer" => field::<WebrtcOffer>(v, "webrtc-offer").map(ClientMsg::WebrtcOffer),
         other => Err(ProtoError {
             code: "unknown_type",
             message: format!(
-                "unknown message type {:?} (known: hello, dtmf, impair, hangup, stats, ping, webrtc-offer)",
+                "unknown message type {:?} (known: hello, dtmf, impair, hangup, stats, ping, webrtc-offer, accept, reject, hold, resume)",
                 truncate(other, 40)
             ),
         }),

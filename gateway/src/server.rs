@@ -41,6 +41,8 @@ pub struct App {
     pub tracker: TaskTracker,
     /// Per-process randomness for ids and seeds.
     pub seed: u64,
+    /// The SIP user agent, when a `sip` peer is configured.
+    pub sip: Option<Arc<crate::sip::SipUa>>,
 }
 
 /// A running server.
@@ -62,6 +64,11 @@ impl Server {
         self.app.connections.load(Ordering::Relaxed)
     }
 
+    /// The SIP user agent, when a `sip` peer is configured.
+    pub fn sip(&self) -> Option<&Arc<crate::sip::SipUa>> {
+        self.app.sip.as_ref()
+    }
+
     /// Rooms in use right now.
     pub fn rooms(&self) -> usize {
         self.app.rooms.len()
@@ -79,6 +86,11 @@ impl Server {
         let _ = tokio::time::timeout(grace, self.join).await;
         self.app.tracker.close();
         let _ = tokio::time::timeout(grace, self.app.tracker.wait()).await;
+        // Last, so that the calls' BYE/CANCEL of the sessions above went out
+        // and were answered.
+        if let Some(ua) = &self.app.sip {
+            ua.stop();
+        }
     }
 
     /// Waits until the server stops (after the shutdown token is cancelled).
@@ -92,14 +104,29 @@ impl Server {
 pub async fn serve(config: Config) -> std::io::Result<Server> {
     let listener = TcpListener::bind(config.listen).await?;
     let local_addr = listener.local_addr()?;
+    let shutdown = CancellationToken::new();
+    let sip = if config
+        .peers
+        .iter()
+        .any(|p| p.kind == crate::config::PeerKind::Sip)
+    {
+        // Its own token: stopped after the sessions (see `Server::stop`).
+        let ua = crate::sip::SipUa::start(&config.sip, CancellationToken::new())
+            .await
+            .map_err(std::io::Error::other)?;
+        Some(ua)
+    } else {
+        None
+    };
     let app = Arc::new(App {
         config,
         rooms: Arc::new(Rooms::default()),
         connections: AtomicUsize::new(0),
         next_id: AtomicU64::new(0),
-        shutdown: CancellationToken::new(),
+        shutdown,
         tracker: TaskTracker::new(),
         seed: seed_now(),
+        sip,
     });
     let router = router(app.clone());
     let token = app.shutdown.clone();

@@ -27,6 +27,8 @@ use crate::protocol::{self, ClientMsg, Hello, ProtoError, Transport};
 use crate::server::App;
 use crate::webrtc::{self, WebrtcHandle};
 
+mod sip_call;
+
 /// WebSocket close codes (see PROTOCOL.md).
 pub mod close {
     /// Hang-up.
@@ -133,6 +135,12 @@ struct Session {
     from_peer_tx: mpsc::Sender<Packet>,
     events_tx: mpsc::Sender<SessionEvent>,
     connected: Instant,
+    /// The SIP call being placed or up (dropping it hangs up).
+    call: Option<crate::sip::CallHandle>,
+    /// The plan and `hello` id of a SIP call not answered yet.
+    pending: Option<(Plan, Option<Value>)>,
+    /// The page's place among those waiting for an incoming SIP call.
+    waiting: Option<crate::sip::incoming::WaitHandle>,
 }
 
 /// What the loop does next.
@@ -226,6 +234,9 @@ pub async fn run(mut ws: WebSocket, app: Arc<App>) {
         from_peer_tx,
         events_tx,
         connected: now,
+        call: None,
+        pending: None,
+        waiting: None,
         app,
     };
     tracing::debug!(session = %s.name, "connected");
@@ -238,7 +249,16 @@ pub async fn run(mut ws: WebSocket, app: Arc<App>) {
             .as_ref()
             .and_then(|a| a.injector.as_ref())
             .and_then(|i| i.next_due());
-        let idle_at = s.last_rx + idle;
+        // A SIP call that rings is not idle (the page waits for the answer),
+        // but rings for three minutes at most.
+        let idle_at = if s.waiting.is_some() {
+            // A page waiting for calls is not idle; closing it still ends it.
+            s.last_rx + Duration::from_secs(86_400)
+        } else if s.pending.is_some() {
+            s.last_rx + idle.max(RING_LIMIT)
+        } else {
+            s.last_rx + idle
+        };
         let wake = tokio::select! {
             m = ws.recv() => Wake::Ws(m),
             p = from_peer_rx.recv() => Wake::FromPeer(p),
@@ -305,6 +325,10 @@ pub async fn run(mut ws: WebSocket, app: Arc<App>) {
     );
     // Dropping `s` ends the peer (task abort / room seat freed) and WebRTC.
 }
+
+/// Longest a session waits for a SIP call to be answered without hearing
+/// from the browser.
+pub const RING_LIMIT: Duration = Duration::from_secs(180);
 
 /// A browser that stops reading must not hold its session forever.
 pub const SEND_TIMEOUT: Duration = Duration::from_secs(3);
@@ -450,12 +474,15 @@ impl Session {
                 }
             }
             ClientMsg::WebrtcOffer(o) => self.on_webrtc_offer(ws, &o.sdp, id).await,
+            ClientMsg::Accept => self.on_accept(ws, id).await,
+            ClientMsg::Reject => self.on_reject(ws, id).await,
+            ClientMsg::Hold(on) => self.on_hold(ws, on, id).await,
         }
     }
 
     /// `hello`: authenticate, [`negotiate`], attach the peer, answer.
     async fn on_hello(&mut self, ws: &mut WebSocket, h: Hello, id: Option<&Value>) -> Flow {
-        if self.active.is_some() {
+        if self.active.is_some() || self.pending.is_some() {
             return self
                 .error(
                     ws,
@@ -472,7 +499,11 @@ impl Session {
             Ok(p) => p,
             Err(e) => return self.error(ws, e.code, &e.message, id).await,
         };
+        if let PeerPlan::Sip { .. } = &plan.peer {
+            return self.start_sip_call(ws, plan, id).await;
+        }
         let attached = match &plan.peer {
+            PeerPlan::Sip { .. } => return Flow::Continue,
             PeerPlan::Echo { restamp } => Ok(self.attach_echo(*restamp)),
             PeerPlan::Announce { file, rate } => self.attach_announce(&plan, file, *rate).await,
             PeerPlan::Room { room } => self.attach_room(&plan, room),
@@ -740,6 +771,7 @@ impl Session {
                 self.last_rx = Instant::now();
                 self.on_binary(ws, b).await
             }
+            SessionEvent::Sip(ev) => self.on_sip(ws, ev).await,
         }
     }
 
