@@ -26,6 +26,12 @@
 //! renders at RATE in 128-frame blocks (an AudioWorklet at 48 kHz) and its
 //! output is resampled to the codec's output rate for the WAV.
 //!
+//! Opus only: `--bitrate BPS` (default 24000), `--dred MS` (Deep
+//! REDundancy, the `neural` build; in-band FEC is then off), `--neural
+//! off|plc|dred|norewind|on|nolace` (the Receiver's neural decoding). One
+//! more trace key: `outage=PERIOD_MS:MS` loses the packets sent in MS
+//! after the middle of every PERIOD_MS.
+//!
 //! `--arrivals FILE` writes what arrived, little-endian: the magic
 //! `VXARRIV1`, u32 RTP clock rate, u32 packets sent, f64 media duration
 //! (ms), f64 render end (ms), then per arrival in arrival order f64 arrival
@@ -194,12 +200,18 @@ struct Sent {
 }
 
 /// RTP packets of `ptimes` ms (cycled), each sent when its audio is complete.
-fn packetize(c: &Codec, speech16: &[f32], ptimes: &[usize], dred_ms: u16) -> Vec<Sent> {
+fn packetize(
+    c: &Codec,
+    speech16: &[f32],
+    ptimes: &[usize],
+    bitrate: u32,
+    dred_ms: u16,
+) -> Vec<Sent> {
     let pcm = resample(speech16, 16000, c.info.sample_rate);
     let mut enc = c
         .info
         .encoder(&EncoderSettings {
-            bitrate: 24_000,
+            bitrate,
             // DRED replaces LBRR: with both, libopus leaves DRED too few
             // bits at 24 kbit/s and sends none.
             fec: dred_ms == 0,
@@ -283,14 +295,20 @@ fn main() {
             dred: true,
             ..NeuralOpus::default()
         },
+        Some("norewind") => NeuralOpus {
+            dred_rewind: false,
+            ..NeuralOpus::ON
+        },
         Some("on") => NeuralOpus::ON,
         Some("nolace") => NeuralOpus {
             osce: Osce::NoLace,
             ..NeuralOpus::ON
         },
-        Some(x) => panic!("--neural off|plc|dred|on|nolace, not {x}"),
+        Some(x) => panic!("--neural off|plc|dred|norewind|on|nolace, not {x}"),
     };
-    let packets = packetize(&c, &speech, &trace.ptimes, dred_ms);
+    let bitrate: u32 =
+        arg(&args, "--bitrate").map_or(24_000, |v| v.parse().expect("--bitrate BPS"));
+    let packets = packetize(&c, &speech, &trace.ptimes, bitrate, dred_ms);
     let to_send: Vec<(Vec<u8>, f64)> = packets
         .iter()
         .map(|p| (p.bytes.clone(), p.send_ms))

@@ -39,7 +39,7 @@ SCENARIOS = [
     ("500 ms outage every 3 s", "outage=3000:500"),
 ]
 
-RECEIVERS = [("classic", "off"), ("deep PLC", "plc"), ("neural", "on")]
+RECEIVERS = [("classic", "off"), ("deep PLC", "plc"), ("neural, no rewind", "norewind"), ("neural", "on")]
 
 
 def build():
@@ -52,7 +52,8 @@ def build():
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true", help="one seed")
-    ap.add_argument("--dred", type=int, default=100, help="DRED duration of the second stream, ms")
+    ap.add_argument("--dred", type=int, default=1000, help="DRED duration asked of the second stream's encoder, ms")
+    ap.add_argument("--bitrate", type=int, default=32000, help="Opus bitrate of both streams, bit/s")
     ap.add_argument("--scenarios", help="only scenarios whose name contains one of these words")
     args = ap.parse_args()
     run.ensure_venv()
@@ -69,7 +70,7 @@ def main():
     exe = build()
     neteq = run.build_neteq()
     ref = np.fromfile(src, dtype="<i2").astype(np.float32) / 32768
-    streams = [("no DRED", 0), (f"DRED {args.dred} ms", args.dred)]
+    streams = [("no DRED", 0), ("DRED", args.dred)]
     cols = [(s, r) for s in streams for r in RECEIVERS + [("NetEq", None)]]
     rows = []
     for name, trace in scenarios:
@@ -85,7 +86,8 @@ def main():
                         st["dred_samples"] = 0
                     else:
                         cmd = [exe, "--input", src, "--codec", "opus", "--trace", f"seed={seed} {trace}",
-                               "--voxlet", wav, "--neural", mode, "--dred", str(dred)]
+                               "--voxlet", wav, "--neural", mode, "--dred", str(dred),
+                               "--bitrate", str(args.bitrate)]
                         if ri == 0:
                             cmd += ["--arrivals", arr]
                         r = json.loads(subprocess.check_output(cmd, cwd=run.ROOT))
@@ -102,7 +104,8 @@ def main():
         print(f"  {name}: " + ", ".join(f"{cols[i][0][0]}/{cols[i][1][0]} {v['pesq']:.2f}"
                                         for i, v in enumerate(row)), file=sys.stderr, flush=True)
 
-    print(f"Speech: {len(ref) / 16000:.1f} s, Opus 24 kbit/s 20 ms, in-band FEC, PESQ P.862.2 wideband at "
+    print(f"Speech: {len(ref) / 16000:.1f} s, Opus {args.bitrate // 1000} kbit/s 20 ms (the first stream with "
+          "in-band FEC, the DRED stream without: with both libopus leaves DRED too few bits), PESQ P.862.2 wideband at "
           f"16 kHz, mean of {len(seeds)} seed(s). Each stream's receivers render the same arrivals; the two "
           "streams see the same network trace. Cells: PESQ @ mean arrival→playout delay.\n")
     head = " | ".join(f"{s[0]}: {r[0]}" for s, r in cols)
@@ -110,14 +113,15 @@ def main():
     print("|---|" + "---|" * len(cols))
     for name, row in rows:
         print(f"| {name} | " + " | ".join(f"{v['pesq']:.2f} @ {v['delay']:.0f}" for v in row) + " |")
-    print("\nDRED: share of the lost media recovered from DRED by the neural receiver "
-          "(dredSamples / (dredSamples + concealedSamples)).\n")
-    print("| scenario | DRED stream, neural receiver: recovered from DRED | concealed |")
-    print("|---|---|---|")
-    ni = len(RECEIVERS) + 1 + 2  # DRED stream, neural receiver
+    print("\nDRED stream, neural receivers: audio recovered from DRED (dredSamples, ms of media) and "
+          "the share of output concealed.\n")
+    print("| scenario | no rewind: from DRED | concealed | with rewind: from DRED | concealed |")
+    print("|---|---|---|---|---|")
+    base = len(RECEIVERS) + 1
     for name, row in rows:
-        v = row[ni]
-        print(f"| {name} | {v['dred']:.0f} samples | {v['conc'] * 100:.1f}% |")
+        a, b = row[base + 2], row[base + 3]
+        print(f"| {name} | {a['dred'] / 16:.0f} ms | {a['conc'] * 100:.1f}% | {b['dred'] / 16:.0f} ms | "
+              f"{b['conc'] * 100:.1f}% |")
 
 
 if __name__ == "__main__":

@@ -77,11 +77,18 @@ export interface NeuralOptions {
   dred?: boolean;
   /** Speech enhancement of decoded speech: 'lace' (lighter), 'nolace' (stronger), 'off'. */
   osce?: 'off' | 'lace' | 'nolace';
+  /**
+   * After an outage long enough to stop playout, replay the part of it the
+   * first packet after it carries as DRED (up to 1 s) instead of skipping
+   * it: no words lost, that much extra delay until time-compression has
+   * removed it. On with `neural: true`.
+   */
+  dredRewind?: boolean;
 }
 
 export interface OpusPlayerOptions {
   /**
-   * Machine-learned Opus decoding: true = deep PLC + DRED + OSCE 'lace', or
+   * Machine-learned Opus decoding: true = deep PLC + DRED (with rewind) + OSCE 'lace', or
    * each tool by name. Needs the neural build (registerNeural() from
    * 'voxlet/neural'); createPlayer() throws otherwise. Default false.
    */

@@ -303,6 +303,13 @@ pub trait Decoder: Send {
             Err(CodecError::Unsupported("neural decoding"))
         }
     }
+    /// How many frames before the later packet `later` its deep redundancy
+    /// (Opus DRED) reaches back, up to 1 s (0: none, or not asked for DRED).
+    /// `key` as for [`Decoder::decode_redundancy`].
+    fn redundancy_reach(&mut self, later: &[u8], key: u64) -> Result<usize, CodecError> {
+        let _ = (later, key);
+        Ok(0)
+    }
     /// Recovers `frames` lost frames that end `before` frames ahead of the
     /// first sample of the later packet `later`, from the deep redundancy it
     /// carries (Opus DRED). `key` names `later` (its sequence number, say),

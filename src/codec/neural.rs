@@ -34,6 +34,12 @@ pub struct NeuralOpus {
     pub dred: bool,
     /// Speech enhancement of decoded SILK speech.
     pub osce: Osce,
+    /// After an outage long enough to stop playout, replay the part of it
+    /// that the first packet after it carries as DRED (up to 1 s) before
+    /// that packet, instead of skipping it: no words lost, at the cost of
+    /// that much extra delay, which time-compression then removes. The
+    /// Receiver reads it; needs `dred`.
+    pub dred_rewind: bool,
 }
 
 impl NeuralOpus {
@@ -43,6 +49,7 @@ impl NeuralOpus {
         deep_plc: true,
         dred: true,
         osce: Osce::Lace,
+        dred_rewind: true,
     };
 
     /// Nothing machine-learned: the classic decoder.

@@ -291,6 +291,15 @@ impl Decoder for OpusDecoder {
         check(ret).map(Some)
     }
 
+    /// Parses all of `later`'s DRED (up to 1 s), once per `key`.
+    #[cfg(feature = "neural")]
+    fn redundancy_reach(&mut self, later: &[u8], key: u64) -> Result<usize, CodecError> {
+        let Some(d) = self.dred.as_mut() else {
+            return Ok(0);
+        };
+        d.reach(later, key)
+    }
+
     fn reset(&mut self) {
         // SAFETY: valid state; OPUS_RESET_STATE takes no argument and cannot
         // fail; it keeps the complexity (the neural settings).
@@ -349,6 +358,13 @@ mod dred {
 
         pub fn forget(&mut self) {
             self.parsed = None;
+        }
+
+        /// Parses all of `packet`'s redundancy (unless already done for
+        /// `key`) and says how far back it reaches, in samples.
+        pub fn reach(&mut self, packet: &[u8], key: u64) -> Result<usize, CodecError> {
+            self.covers(packet, key, MAX_SAMPLES, 0)?;
+            Ok(self.reach)
         }
 
         /// Parses `packet` (unless it is `key`'s, parsed at least `before`

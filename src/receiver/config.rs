@@ -95,6 +95,8 @@ pub(super) struct Settings {
     pub dred_enabled: bool,
     /// Opus concealment is deep PLC (counted apart in the stats).
     pub deep_plc: bool,
+    /// After a stall, replay what the next packet's DRED holds of the outage.
+    pub dred_rewind: bool,
     /// Longest internal render block, output frames (20 ms, at least 128).
     pub sub_block: usize,
 }
@@ -135,6 +137,7 @@ impl ReceiverConfig {
             fec_enabled: self.fec,
             dred_enabled: self.neural.dred,
             deep_plc: self.neural.decoder_complexity() >= 5,
+            dred_rewind: self.neural.dred && self.neural.dred_rewind,
             sub_block: (out_rate as usize / 50).max(128),
         })
     }

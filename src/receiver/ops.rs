@@ -88,6 +88,17 @@ impl Receiver {
     /// codec PLC for Opus, the faded-out concealer otherwise.
     pub(super) fn loss_silence(&mut self, short: usize) -> Step {
         let frames = short;
+        if self.cfg.dred_enabled {
+            // The packet after the outage is here: what its DRED holds of
+            // the outage plays instead of silence; with rewind, all of it
+            // (the timeline moves back: that much more delay).
+            if self.cfg.dred_rewind {
+                self.rewind_into_dred();
+            }
+            if self.recover_dred(frames) {
+                return Step::Audio;
+            }
+        }
         let codec_plc = self.decoders.codec_plc();
         if codec_plc {
             self.silence(frames, tag::CONCEALED_SILENT, true);
@@ -188,6 +199,9 @@ impl Receiver {
                 self.sync.set_commit(end);
                 self.after_append(m, true);
                 self.playout.in_loss = false;
+                // Audio up to here came from packet data: a rewind never
+                // goes back over it again.
+                self.playout.decoded_end = self.playout.decoded_end.max(self.playout.play_ts);
                 true
             }
             Ok(None) => false,
@@ -195,6 +209,21 @@ impl Receiver {
                 self.stats.errors.decode_failed += 1;
                 false
             }
+        }
+    }
+
+    /// Moves the timeline back to where the next packet's DRED starts, if
+    /// that is before where playout is (see `NeuralOpus::dred_rewind`).
+    pub(super) fn rewind_into_dred(&mut self) {
+        let Some(p) = self.buffer.front().copied() else {
+            return;
+        };
+        if p.decoder as usize != self.decoders.current_index() || !self.decoders.is_active() {
+            return;
+        }
+        let rewind = self.dred_rewind(&p);
+        if rewind > p.ts - self.playout.play_ts {
+            self.playout.play_ts = p.ts - rewind;
         }
     }
 

@@ -425,6 +425,7 @@ impl Receiver {
         if !self.ensure_decoder(p.decoder as usize) {
             return Step::Drain;
         }
+        let restart = self.playout.started;
         self.playout.play_ts = p.ts;
         self.playout.clock = self
             .decoders
@@ -437,7 +438,40 @@ impl Receiver {
         // says nothing about the new timeline.
         self.playout.offset.reset();
         self.playout.offset_dt_ms = 0.0;
+        if restart && self.cfg.dred_rewind {
+            let rewind = self.dred_rewind(&p);
+            if rewind > 0 {
+                // The gap before `p` is then filled from its DRED by the
+                // loss steps, as a gap still ahead of playout is.
+                self.playout.play_ts = p.ts - rewind;
+                return self.loss_step(None);
+            }
+        }
         self.decode_packets(t_read, None)
+    }
+
+    /// Clock ticks of the outage before `p` that its DRED holds and no
+    /// packet played: how far a restart rewinds (0: none).
+    pub(super) fn dred_rewind(&mut self, p: &PacketMeta) -> i64 {
+        let decoded_end = self.playout.decoded_end;
+        let Some(d) = self.decoders.current_mut() else {
+            return 0;
+        };
+        if !d.codec_plc || d.info.clock_rate != d.info.sample_rate {
+            return 0;
+        }
+        let payload = self.buffer.payload(0);
+        let Ok(reach) = d.dec.redundancy_reach(payload, p.seq as u64) else {
+            return 0;
+        };
+        let unplayed = p.ts.saturating_sub(decoded_end).max(0);
+        let step = OPUS_STEP as i64;
+        let rewind = (reach as i64).min(unplayed) / step * step;
+        if rewind >= 4 * step {
+            rewind
+        } else {
+            0
+        }
     }
 
     /// Drops the oldest packets until the level (`level_ms`) is down to

@@ -111,6 +111,8 @@ export interface NeuralOptions {
   dred?: boolean;
   /** Speech enhancement: 'lace' (lighter), 'nolace' (stronger), 'off'. */
   osce?: 'off' | 'lace' | 'nolace';
+  /** After an outage that stopped playout, replay what DRED holds of it (adds that much delay for a while). */
+  dredRewind?: boolean;
 }
 "#;
 
@@ -149,6 +151,7 @@ fn neural_option(o: &Options) -> Result<NeuralOpus, JsError> {
         deep_plc: n.bool("deepPlc")?.unwrap_or(false),
         dred: n.bool("dred")?.unwrap_or(false),
         osce,
+        dred_rewind: n.bool("dredRewind")?.unwrap_or(false),
     })
 }
 
