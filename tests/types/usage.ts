@@ -7,6 +7,7 @@ import {
   type AecOutputOptions, type PlayerOptions, type MicOptions, type JitterOptions, type StreamOptions, type RegisterOptions,
   type DtmfDetail, type MarkDetail, type PlayerNode, type MicNode, type Link, type WireFormat,
 } from '../../pkg/src/index.js';
+import { registerNeural, NEURAL_WASM_URL } from '../../pkg/src/neural.js';
 import {
   Receiver, Sender, StreamPlayer, EventKind, EventSlot, CodecDecoder, CodecEncoder, stats, push, render, encode, memory, wire,
   type ReceiverOptions, type SenderOptions, type StreamPlayerOptions,
@@ -17,7 +18,13 @@ export async function browser(ctx: AudioContext, ws: WebSocket, dc: RTCDataChann
   const vox = await register(ctx, reg);
   const transport: 'sab' | 'port' = vox.transport;
   const playerOnly = await register(new OfflineAudioContext(1, 128, 48000), { build: 'player' });
-  const build: 'full' | 'player' = playerOnly.build;
+  const build: 'full' | 'player' | 'neural' = playerOnly.build;
+  const neural = await registerNeural(new OfflineAudioContext(1, 128, 48000), { wasmUrl: NEURAL_WASM_URL });
+  neural.createPlayer({ payloadTypes: { 111: 'opus/48000/2' }, opus: { neural: true } });
+  neural.createPlayer({ opus: { neural: { deepPlc: true, dred: true, osce: 'nolace', dredRewind: false } } });
+  neural.createMic({ codec: 'opus/48000/2', bitrate: 48000, packetLossPercent: 10, dredMs: 500 });
+  const nrx = new Receiver({ payloadTypes: { 111: 'opus/48000/2' }, neural: { deepPlc: true, osce: 'lace' } });
+  nrx.free();
 
   const jitter: JitterOptions = { minDelayMs: 0, maxDelayMs: 500, initialDelayMs: 0, maxConcealMs: 100 };
   const stream: StreamOptions = { format: 'l16/16000/1', maxQueueMs: 60000, startThresholdMs: 0, startTimeoutMs: 60, dropOldest: true };
