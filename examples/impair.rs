@@ -28,7 +28,7 @@
 //!
 //! Opus only: `--bitrate BPS` (default 24000), `--dred MS` (Deep
 //! REDundancy, the `neural` build; in-band FEC is then off), `--neural
-//! off|plc|dred|norewind|on|nolace` (the Receiver's neural decoding). One
+//! off|plc|dred|on|rewind|nolace` (the Receiver's neural decoding). One
 //! more trace key: `outage=PERIOD_MS:MS` loses the packets sent in MS
 //! after the middle of every PERIOD_MS.
 //!
@@ -295,8 +295,8 @@ fn main() {
             dred: true,
             ..NeuralOpus::default()
         },
-        Some("norewind") => NeuralOpus {
-            dred_rewind: false,
+        Some("rewind") => NeuralOpus {
+            dred_rewind: true,
             ..NeuralOpus::ON
         },
         Some("on") => NeuralOpus::ON,
@@ -304,7 +304,7 @@ fn main() {
             osce: Osce::NoLace,
             ..NeuralOpus::ON
         },
-        Some(x) => panic!("--neural off|plc|dred|norewind|on|nolace, not {x}"),
+        Some(x) => panic!("--neural off|plc|dred|on|rewind|nolace, not {x}"),
     };
     let bitrate: u32 =
         arg(&args, "--bitrate").map_or(24_000, |v| v.parse().expect("--bitrate BPS"));

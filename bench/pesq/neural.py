@@ -39,7 +39,7 @@ SCENARIOS = [
     ("500 ms outage every 3 s", "outage=3000:500"),
 ]
 
-RECEIVERS = [("classic", "off"), ("deep PLC", "plc"), ("neural, no rewind", "norewind"), ("neural", "on")]
+RECEIVERS = [("classic", "off"), ("deep PLC", "plc"), ("neural", "on"), ("neural + rewind", "rewind")]
 
 
 def build():

@@ -81,14 +81,15 @@ export interface NeuralOptions {
    * After an outage long enough to stop playout, replay the part of it the
    * first packet after it carries as DRED (up to 1 s) instead of skipping
    * it: no words lost, that much extra delay until time-compression has
-   * removed it. On with `neural: true`.
+   * removed it. Off with `neural: true`: PESQ scores the delay jumps below
+   * skipping, so it suits one-way listening (voice agents, recordings).
    */
   dredRewind?: boolean;
 }
 
 export interface OpusPlayerOptions {
   /**
-   * Machine-learned Opus decoding: true = deep PLC + DRED (with rewind) + OSCE 'lace', or
+   * Machine-learned Opus decoding: true = deep PLC + DRED + OSCE 'lace' (no rewind), or
    * each tool by name. Needs the neural build (registerNeural() from
    * 'voxlet/neural'); createPlayer() throws otherwise. Default false.
    */

@@ -38,18 +38,20 @@ pub struct NeuralOpus {
     /// that the first packet after it carries as DRED (up to 1 s) before
     /// that packet, instead of skipping it: no words lost, at the cost of
     /// that much extra delay, which time-compression then removes. The
-    /// Receiver reads it; needs `dred`.
+    /// Receiver reads it; needs `dred`. Off in [`NeuralOpus::ON`]: PESQ
+    /// scores the delay jumps below skipping (`bench/pesq/neural.py`), so
+    /// it suits one-way listening (recordings, voice agents) over calls.
     pub dred_rewind: bool,
 }
 
 impl NeuralOpus {
-    /// Everything on with the lighter enhancement model: what
+    /// Deep PLC, DRED and the lighter enhancement model (no rewind): what
     /// `{ opus: { neural: true } }` selects in the npm package.
     pub const ON: NeuralOpus = NeuralOpus {
         deep_plc: true,
         dred: true,
         osce: Osce::Lace,
-        dred_rewind: true,
+        dred_rewind: false,
     };
 
     /// Nothing machine-learned: the classic decoder.
