@@ -30,7 +30,8 @@ build() { # OUT_DIR [cargo args...]
   local w="$out/voxlet_bg.wasm"
   wasm-opt "${WASM_OPT[@]}" --enable-simd --enable-bulk-memory --enable-nontrapping-float-to-int \
     --enable-sign-ext --enable-mutable-globals --enable-reference-types --enable-multivalue \
-    "$w" -o "$w.opt" && mv "$w.opt" "$w"
+    "$w" -o "$w.opt"
+  mv "$w.opt" "$w"
   # wasm-pack's `*` .gitignore would also keep npm pack from shipping the
   # files; pkg/.gitignore lists the generated directories instead.
   rm -f "$out/.gitignore"
