@@ -60,7 +60,7 @@ test("build 'player': only the player wasm is fetched; Opus and G.722 play; mic 
   }
   for (const k of ['createMic', 'openMic', 'twilio']) assert.match(res[k] || '', /needs the full build/, k);
   assert.equal(res.rtp, null);
-  assert.match(res.badBuild || '', /build is 'full' or 'player'/);
+  assert.match(res.badBuild || '', /build is 'full', 'player' or 'neural'/);
   // Asked of the test server (seen the same way in every engine).
   const wasmRequests = srv.requests.slice(before).filter((p) => p.endsWith('.wasm'));
   assert.deepEqual([...new Set(wasmRequests)], ['/pkg/wasm-player/voxlet_bg.wasm']);
