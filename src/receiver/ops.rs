@@ -8,6 +8,7 @@
 use crate::dsp::StretchMode;
 
 use super::decision;
+use super::packet_buffer::PacketMeta;
 use super::render::Step;
 use super::sync_buffer::tag;
 use super::{frames_to_ms, ms_to_frames, Receiver, OPUS_STEP, STEP_MS};
@@ -163,21 +164,15 @@ impl Receiver {
     /// is buffered, decodes with the current decoder and carries DRED
     /// reaching this far back. False: conceal instead.
     pub(super) fn recover_dred(&mut self, frames: usize) -> bool {
-        let Some(p) = self.buffer.front().copied() else {
+        let Some(p) = self.front_on_current_decoder() else {
             return false;
         };
-        if p.decoder as usize != self.decoders.current_index() || !self.decoders.is_active() {
-            return false;
-        }
-        let clock = self.playout.clock.max(1);
         let Some(d) = self.decoders.current_mut() else {
             return false;
         };
         let rate = d.info.sample_rate;
         let codec_ch = d.codec_ch;
-        let before =
-            (p.ts - self.playout.play_ts).max(0) as u64 * u64::from(rate) / u64::from(clock);
-        let before = before as usize / OPUS_STEP * OPUS_STEP;
+        let before = self.playout.frames_until(p.ts, rate) as usize / OPUS_STEP * OPUS_STEP;
         let n = frames.div_ceil(OPUS_STEP).max(1) * OPUS_STEP;
         if before < n {
             return false;
@@ -215,16 +210,21 @@ impl Receiver {
     /// Moves the timeline back to where the next packet's DRED starts, if
     /// that is before where playout is (see `NeuralOpus::dred_rewind`).
     pub(super) fn rewind_into_dred(&mut self) {
-        let Some(p) = self.buffer.front().copied() else {
+        let Some(p) = self.front_on_current_decoder() else {
             return;
         };
-        if p.decoder as usize != self.decoders.current_index() || !self.decoders.is_active() {
-            return;
-        }
         let rewind = self.dred_rewind(&p);
         if rewind > p.ts - self.playout.play_ts {
             self.playout.play_ts = p.ts - rewind;
         }
+    }
+
+    /// The next buffered packet, if the current (active) decoder decodes
+    /// it: the one whose redundancy can fill the gap before it.
+    fn front_on_current_decoder(&self) -> Option<PacketMeta> {
+        let p = self.buffer.front().copied()?;
+        (p.decoder as usize == self.decoders.current_index() && self.decoders.is_active())
+            .then_some(p)
     }
 
     /// Codec PLC (or CNG after a DTX packet) into the sync buffer.

@@ -174,6 +174,12 @@ impl Playout {
         }
     }
 
+    /// Frames at `rate` from the timeline's position to RTP timestamp
+    /// `ts` (0 when `ts` is behind it): a gap before a buffered packet.
+    pub fn frames_until(&self, ts: i64, rate: u32) -> u64 {
+        (ts - self.play_ts).max(0) as u64 * u64::from(rate) / u64::from(self.clock.max(1))
+    }
+
     /// `frames` at `rate` were appended to the sync buffer; `advance` moves
     /// the timeline by them.
     pub fn after_append(&mut self, frames: usize, rate: u32, advance: bool) {

@@ -439,11 +439,10 @@ impl Receiver {
         self.playout.offset.reset();
         self.playout.offset_dt_ms = 0.0;
         if restart && self.cfg.dred_rewind {
-            let rewind = self.dred_rewind(&p);
-            if rewind > 0 {
+            self.rewind_into_dred();
+            if self.playout.play_ts < p.ts {
                 // The gap before `p` is then filled from its DRED by the
                 // loss steps, as a gap still ahead of playout is.
-                self.playout.play_ts = p.ts - rewind;
                 return self.loss_step(None);
             }
         }
@@ -673,13 +672,12 @@ impl Receiver {
 
     /// Recovers the gap before `p` from its in-band FEC.
     fn recover_fec(&mut self, p: &PacketMeta, t: f64) -> bool {
-        let clock = self.playout.clock.max(1);
         let Some(d) = self.decoders.current_mut() else {
             return false;
         };
         let rate = d.info.sample_rate;
         let codec_ch = d.codec_ch;
-        let gap = (p.ts - self.playout.play_ts).max(0) as u64 * u64::from(rate) / u64::from(clock);
+        let gap = self.playout.frames_until(p.ts, rate);
         let cap = self.dec_buf.len() / codec_ch.max(1);
         let frames = ((gap as usize + OPUS_STEP / 2) / OPUS_STEP * OPUS_STEP)
             .max(OPUS_STEP)
