@@ -180,7 +180,7 @@ pub struct LinkCounts {
     pub errors: u64,
 }
 
-type Handler = Rc<RefCell<dyn FnMut(&LinkEvent)>>;
+type Handler = super::EventHandler<LinkEvent>;
 type Listener = (
     EventTarget,
     &'static str,
@@ -405,11 +405,7 @@ impl Link {
 
     fn emit(&self, ev: LinkEvent) {
         let h = self.0.state.borrow().handler.clone();
-        if let Some(h) = h {
-            if let Ok(mut f) = h.try_borrow_mut() {
-                f(&ev);
-            }
-        }
+        super::call_handler(h, &ev);
     }
 
     /// Sends one message (counted); nothing once closed.

@@ -113,7 +113,7 @@ pub enum MicEvent {
 }
 
 pub(crate) type PacketFn = Rc<RefCell<dyn FnMut(&[u8], PacketKind)>>;
-type EventFn = Rc<RefCell<dyn FnMut(&MicEvent)>>;
+type EventFn = super::EventHandler<MicEvent>;
 
 struct State {
     closed: bool,
@@ -273,11 +273,7 @@ impl MicNode {
 
     fn emit(&self, ev: MicEvent) {
         let h = self.0.state.borrow().on_event.clone();
-        if let Some(h) = h {
-            if let Ok(mut f) = h.try_borrow_mut() {
-                f(&ev);
-            }
-        }
+        super::call_handler(h, &ev);
     }
 
     fn on_message(&self, m: &JsValue) {

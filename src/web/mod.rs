@@ -35,6 +35,7 @@
 
 use std::cell::RefCell;
 use std::collections::HashMap;
+use std::rc::Rc;
 
 use js_sys::{Array, Function, Object, Promise, Reflect, Uint8Array, WebAssembly};
 use wasm_bindgen::prelude::*;
@@ -204,6 +205,19 @@ async fn compile_wasm(url: &str) -> Result<WebAssembly::Module, JsValue> {
 
 /// A node's port message handler.
 pub(crate) type OnMessage = Closure<dyn FnMut(web_sys::MessageEvent)>;
+
+/// The `on_event` callback of a player, mic or link.
+pub(crate) type EventHandler<E> = Rc<RefCell<dyn FnMut(&E)>>;
+
+/// Calls `handler` (taken out of the node's state first, so that it may
+/// set another one) with `ev`; an event raised while it runs is dropped.
+pub(crate) fn call_handler<E>(handler: Option<EventHandler<E>>, ev: &E) {
+    if let Some(h) = handler {
+        if let Ok(mut f) = h.try_borrow_mut() {
+            f(ev);
+        }
+    }
+}
 
 /// `obj[key] = value` (a plain data object: cannot fail).
 pub(crate) fn set(obj: &Object, key: &str, value: &JsValue) {

@@ -275,7 +275,7 @@ impl PlayerEvent {
     }
 }
 
-type Handler = Rc<RefCell<dyn FnMut(&PlayerEvent)>>;
+type Handler = super::EventHandler<PlayerEvent>;
 
 struct State {
     closed: bool,
@@ -424,11 +424,7 @@ impl PlayerNode {
 
     fn emit(&self, ev: PlayerEvent) {
         let h = self.0.state.borrow().handler.clone();
-        if let Some(h) = h {
-            if let Ok(mut f) = h.try_borrow_mut() {
-                f(&ev);
-            }
-        }
+        super::call_handler(h, &ev);
     }
 
     fn on_message(&self, m: &JsValue) {
