@@ -160,8 +160,7 @@ async fn calls_baresip_audio_both_ways_dtmf_and_hangup_from_the_page() {
     phone
         .wait_log("session closed: Connection reset by peer")
         .await;
-    phone.wait_log("terminated").await;
-    let (prate, pheard) = phone.heard();
+    let (prate, pheard) = phone.heard().await;
     let skip = (prate as usize).min(pheard.len());
     has_tone(&pheard[skip..], prate, FROM_BROWSER_HZ).unwrap_or_else(|e| panic!("phone side: {e}"));
     assert_no_call_left(&srv).await;
@@ -332,7 +331,7 @@ async fn baresip_calls_a_waiting_page_which_accepts() {
     phone
         .wait_log("session closed: Connection reset by peer")
         .await;
-    let (prate, pheard) = phone.heard();
+    let (prate, pheard) = phone.heard().await;
     has_tone(
         &pheard[(prate as usize).min(pheard.len())..],
         prate,

@@ -153,7 +153,9 @@ test('the page calls baresip: its tone plays, the page speaks to it, a key reach
     assert.ok(p1k > 10 * power(out, r.rate, hz), `page output: ${PHONE_HZ} Hz dominates ${hz} Hz`);
   }
   assert.ok(rms(out) > 0.05, `page output level ${rms(out)}`);
-  // baresip heard the page's microphone (speech), not silence.
+  // baresip heard the page's microphone (speech), not silence. Its
+  // recorder completes the WAV header when the call has terminated.
+  await phone.waitLog('terminated');
   const rec = readdirSync(join(phone.dir, 'rec')).find((f) => f.endsWith('-dec.wav'));
   assert.ok(rec, 'baresip recorded the call');
   const heard = readWav(join(phone.dir, 'rec', rec));

@@ -297,8 +297,11 @@ impl Baresip {
         format!("sip:bob@127.0.0.1:{}", self.port)
     }
 
-    /// The recording of what baresip heard (decoded audio).
-    pub fn heard(&self) -> (u32, Vec<f32>) {
+    /// The recording of what baresip heard (decoded audio), once its call
+    /// has terminated: sndfile completes the WAV header only then (read
+    /// earlier, the data chunk can still say 0 samples).
+    pub async fn heard(&mut self) -> (u32, Vec<f32>) {
+        self.wait_log("terminated").await;
         let files: Vec<PathBuf> = std::fs::read_dir(self.dir.join("rec"))
             .unwrap()
             .filter_map(|e| e.ok().map(|e| e.path()))
