@@ -481,17 +481,17 @@ export function rms(x, from = 0, to = x.length) {
  * Windowed comparison of a capture at `outRate` with a reference at
  * `refRate` (an integer divisor): the capture is decimated (every phase
  * tried) and each 250 ms window of the reference with speech in it is
- * aligned on its own, following the lag from window to window within
+ * aligned on its own (`winMs`: 250 ms unless told), following the lag from window to window within
  * `slackMs` (the jitter buffer stretches time by whole pitch periods); a
  * window that does not match there (below `lostDb`: the lag jumped, as
  * after a stall) is searched for over the whole range. Returns the median
  * and minimum per-window SNR, every window ({ atMs: its start in the
  * reference, snr }) in time order, and the first window's lag (the delay).
  */
-export function windowedSnr(ref, refRate, out, outRate, { maxLagMs = 600, slackMs = 15, lostDb = 10 } = {}) {
+export function windowedSnr(ref, refRate, out, outRate, { maxLagMs = 600, slackMs = 15, lostDb = 10, winMs = 250 } = {}) {
   const f = outRate / refRate;
   if (f !== Math.round(f)) throw new Error(`output rate ${outRate} is not a multiple of ${refRate}`);
-  const win = Math.round(refRate * 0.25);
+  const win = Math.round((refRate * winMs) / 1000);
   const phases = [];
   for (let ph = 0; ph < f; ph++) {
     const d = new Float32Array(Math.floor((out.length - ph) / f));
@@ -526,4 +526,36 @@ export function windowedSnr(ref, refRate, out, outRate, { maxLagMs = 600, slackM
   }
   const snrs = windows.map((x) => x.snr).sort((a, b) => a - b);
   return { lag: first, median: snrs[snrs.length >> 1], min: snrs[0], windows: snrs.length, all: windows };
+}
+
+/**
+ * Whether the jitter buffer changed the audio, from its stats: it
+ * time-stretched, or concealed more than once (the end of a stream is one
+ * concealment event: the receiver conceals, then goes silent, after the
+ * last packet).
+ */
+export const altered = (s) => s.insertedSamplesForDeceleration + s.removedSamplesForAcceleration > 0 || s.concealmentEvents > 1;
+
+/**
+ * What a real-time capture of a loss-free stream must show on a machine
+ * under any load. Where the stats say the receiver changed nothing, every
+ * 250 ms window of speech is the native decode (SNR > 60 dB). Where it
+ * stretched or concealed (a loaded machine delayed delivery or slowed the
+ * audio clock, and the receiver adapted, as it should), the speech is
+ * still all there, in order: 50 ms windows, each aligned on its own (a
+ * stretch moves the lag by a pitch period and spoils one short window,
+ * not a quarter second), have a median SNR above 15 dB and at most 30 %
+ * below 10 dB. Returns the comparison used, for the log.
+ */
+export function assertFollowsDecode(assert, ref, refRate, out, outRate, stats, { maxLagMs = 600 } = {}) {
+  if (!altered(stats)) {
+    const r = windowedSnr(ref, refRate, out, outRate, { maxLagMs });
+    assert.ok(r.min > 60, `unaltered output: min window SNR ${r.min.toFixed(1)} dB`);
+    return { ...r, winMs: 250 };
+  }
+  const r = windowedSnr(ref, refRate, out, outRate, { maxLagMs, winMs: 50 });
+  assert.ok(r.median > 15, `altered output: median 50 ms window SNR ${r.median.toFixed(1)} dB`);
+  const bad = r.all.filter((w) => w.snr < 10).length;
+  assert.ok(bad <= r.windows * 0.3, `altered output: ${bad} of ${r.windows} windows of 50 ms below 10 dB`);
+  return { ...r, winMs: 50 };
 }
