@@ -19,10 +19,11 @@ use std::rc::Rc;
 use js_sys::{Array, Promise, Uint8Array, WebAssembly};
 use voxlet::codec::g711::{linear_to_ulaw, ulaw_to_linear};
 use voxlet::codec::parse_rtpmap;
+use voxlet::codec::NeuralOpus;
 use voxlet::rtp::RtpPacket;
 use voxlet::web::{
-    DtmfPhase, Link, LinkEvent, LinkOptions, Message, MicOptions, PlayerEvent, PlayerOptions,
-    RegisterOptions, TwilioOptions, Voxlet, WireFormat,
+    DtmfPhase, Link, LinkEvent, LinkOptions, Message, MicOptions, OpusOptions, PlayerEvent,
+    PlayerOptions, RegisterOptions, TwilioOptions, Voxlet, WireFormat,
 };
 use voxlet::{Sender, SenderConfig};
 use wasm_bindgen::prelude::*;
@@ -35,11 +36,18 @@ wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
 
 const WORKLET: &str = include_str!("../pkg/worklet/voxlet-worklet.js");
 const WASM: &[u8] = include_bytes!("../pkg/wasm/voxlet_bg.wasm");
+/// The neural Opus build (scripts/build-wasm.sh builds it too).
+const WASM_NEURAL: &[u8] = include_bytes!("../pkg/wasm-neural/voxlet_bg.wasm");
 
 /// voxlet registered on `ctx` with the npm package's worklet and wasm.
 async fn register(ctx: &BaseAudioContext) -> Voxlet {
+    register_build(ctx, WASM).await
+}
+
+/// voxlet registered on `ctx` with the npm package's worklet and `wasm`.
+async fn register_build(ctx: &BaseAudioContext, wasm: &[u8]) -> Voxlet {
     let module: WebAssembly::Module =
-        JsFuture::from(WebAssembly::compile(&Uint8Array::from(WASM).into()))
+        JsFuture::from(WebAssembly::compile(&Uint8Array::from(wasm).into()))
             .await
             .expect("compiles")
             .unchecked_into();
@@ -620,5 +628,96 @@ async fn l16_meta_stream_switches_the_players_format_and_plays() {
     assert!((rms(body) - 0.354).abs() < 0.01, "level {}", rms(body));
     assert_eq!(link.counts().errors, 0);
     link.close();
+    player.close();
+}
+
+/// A player with `opus.neural` and a mic with `dredMs`: on the full build
+/// the worklet refuses them (ready() fails, naming the neural build); on
+/// the neural build the player conceals Opus losses with deep PLC (its
+/// stats count it) and the mic sends.
+#[wasm_bindgen_test]
+async fn neural_options_reach_the_worklet() {
+    let neural = PlayerOptions {
+        payload_types: vec![(111, "opus/48000/2".into())],
+        opus: OpusOptions {
+            neural: Some(NeuralOpus::ON),
+        },
+        ..PlayerOptions::default()
+    };
+    let dred = MicOptions {
+        bitrate: Some(48_000),
+        dred_ms: Some(200),
+        ..MicOptions::codec("opus/48000/2", 111)
+    };
+    let message = |e: JsValue| {
+        js_sys::Reflect::get(&e, &"message".into())
+            .ok()
+            .and_then(|m| m.as_string())
+            .unwrap_or_else(|| format!("{e:?}"))
+    };
+
+    // The full build: refused, by name.
+    let ctx = offline(48000.0, 0.5);
+    let vox = register(&ctx).await;
+    let player = vox.create_player(&neural).unwrap();
+    let err = message(
+        player
+            .ready()
+            .await
+            .expect_err("neural player on the full build"),
+    );
+    assert!(err.contains("neural"), "{err}");
+    let mic = vox.create_mic(&dred).unwrap();
+    let err = message(mic.ready().await.expect_err("DRED mic on the full build"));
+    assert!(err.contains("neural"), "{err}");
+
+    // The neural build: 1.2 s of a 300 Hz tone as Opus, one packet in 5 lost.
+    let ctx = offline(48000.0, 1.5);
+    let vox = register_build(&ctx, WASM_NEURAL).await;
+    let player = vox.create_player(&neural).unwrap();
+    player.connect_to_destination().unwrap();
+    player.ready().await.expect("neural player ready");
+    let mut tx = Sender::new(SenderConfig {
+        input_rate: 48000,
+        input_channels: 1,
+        seed: 5,
+        ..SenderConfig::new(parse_rtpmap("opus/48000/2").unwrap(), 111)
+    })
+    .unwrap();
+    let (mut sent, mut dropped) = (0, 0);
+    for k in 0..60usize {
+        let now = k as f64 * 20.0;
+        tx.push_audio(&tone(960, 48000.0, 300.0, 0.4, k * 960), now)
+            .unwrap();
+        while let Some(p) = tx.poll_packet(now) {
+            if RtpPacket::parse(p).unwrap().payload_type() != 111 {
+                continue;
+            }
+            sent += 1;
+            if sent % 5 == 2 {
+                dropped += 1;
+                continue;
+            }
+            assert!(player.push_at(p, now + 60.0));
+        }
+    }
+    player.sync().await.expect("sync");
+    let out = render(&ctx).await;
+    player.sync().await.expect("sync after rendering");
+    let stats = player.stats().expect("stats");
+    let deep = stats.get("deepPlcSamples").unwrap_or(0.0);
+    assert_eq!(stats.get("packetsLost"), Some(dropped as f64), "{stats:?}");
+    assert!(
+        deep >= 960.0 * (dropped as f64 - 2.0),
+        "deep PLC samples {deep} for {dropped} losses: {stats:?}"
+    );
+    assert!(
+        rms(&out[24_000..60_000]) > 0.15,
+        "the tone plays through the losses"
+    );
+
+    let mic = vox.create_mic(&dred).unwrap();
+    mic.ready().await.expect("DRED mic on the neural build");
+    mic.close();
     player.close();
 }

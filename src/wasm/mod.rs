@@ -399,7 +399,10 @@ impl PlanarOut {
 }
 
 /// Installs the panic hook (panic text on `console.error`) when the module
-/// is instantiated.
+/// is instantiated. Not in a `web` build: there voxlet is a library inside
+/// an app, and the app owns the one start function a wasm module may have
+/// (it can call [`crate::web::show_panics`] from it).
+#[cfg(not(feature = "web"))]
 #[wasm_bindgen(start)]
 fn start() {
     console_error_panic_hook::set_once();

@@ -39,6 +39,10 @@ pub struct MicOptions {
     pub packet_loss_percent: Option<f64>,
     /// `dtx`: Opus DTX (default false).
     pub dtx: Option<bool>,
+    /// `dredMs`: Opus Deep REDundancy, ms of past audio each packet carries
+    /// (multiples of 10, at most 1000; default 0 = off). Needs the neural
+    /// build ([`super::RegisterOptions::neural_at`]).
+    pub dred_ms: Option<u32>,
     /// `rtcpIntervalMs`: RTCP sender report interval, ms (default 5000; 0: none).
     pub rtcp_interval_ms: Option<f64>,
     /// `ssrc`: SSRC (default random).
@@ -72,6 +76,7 @@ impl MicOptions {
         set_opt(&o, "fec", &self.fec);
         set_opt(&o, "packetLossPercent", &self.packet_loss_percent);
         set_opt(&o, "dtx", &self.dtx);
+        set_opt(&o, "dredMs", &self.dred_ms);
         set_opt(&o, "rtcpIntervalMs", &self.rtcp_interval_ms);
         set_opt(&o, "ssrc", &self.ssrc);
         set(

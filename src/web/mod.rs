@@ -54,11 +54,20 @@ pub use js_sys;
 pub use wasm_bindgen_futures;
 pub use web_sys;
 
+/// Sends Rust panic messages to `console.error` (instead of a bare
+/// "unreachable"); idempotent. voxlet does not install it itself in a
+/// `web` build: the app's `#[wasm_bindgen(start)]` function calls it, or
+/// sets a hook of its own.
+pub fn show_panics() {
+    console_error_panic_hook::set_once();
+}
+
+pub use crate::codec::{NeuralOpus, Osce};
 pub use link::{Link, LinkCounts, LinkEvent, LinkOptions, Message, TwilioOptions, WireFormat};
 pub use mic::{MicEvent, MicNode, MicOptions, PacketKind};
 pub use player::{
-    DtmfEvent, DtmfPhase, JitterOptions, MarkEvent, PlayerEvent, PlayerMode, PlayerNode,
-    PlayerOptions, StreamOptions,
+    DtmfEvent, DtmfPhase, JitterOptions, MarkEvent, OpusOptions, PlayerEvent, PlayerMode,
+    PlayerNode, PlayerOptions, StreamOptions,
 };
 
 /// Where the npm package's files are, or an already compiled module
@@ -85,6 +94,16 @@ impl RegisterOptions {
             worklet_url: format!("{base}/worklet/voxlet-worklet.js"),
             wasm_url: format!("{base}/wasm/voxlet_bg.wasm"),
             module: None,
+        }
+    }
+
+    /// The npm package's layout under `base`, with its neural Opus build
+    /// (`wasm-neural/voxlet_bg.wasm`, ~4 MB gzip: deep PLC, DRED, OSCE),
+    /// for [`OpusOptions::neural`] and [`MicOptions::dred_ms`].
+    pub fn neural_at(base: &str) -> RegisterOptions {
+        RegisterOptions {
+            wasm_url: format!("{}/wasm-neural/voxlet_bg.wasm", base.trim_end_matches('/')),
+            ..RegisterOptions::at(base)
         }
     }
 }

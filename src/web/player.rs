@@ -68,6 +68,17 @@ pub struct StreamOptions {
     pub drop_oldest: Option<bool>,
 }
 
+/// Opus decoding options (the npm package's `OpusPlayerOptions`).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct OpusOptions {
+    /// `neural`: machine-learned decoding (deep PLC, DRED, OSCE; the core's
+    /// [`crate::codec::NeuralOpus`], `NeuralOpus::ON` for the npm package's
+    /// `true`). Needs the neural build: register with
+    /// [`super::RegisterOptions::neural_at`]; otherwise the player's
+    /// `ready()` fails with the worklet's error.
+    pub neural: Option<crate::codec::NeuralOpus>,
+}
+
 /// PlayerNode options (the npm package's `PlayerOptions`, less the
 /// SharedArrayBuffer ring and the `'aec'` output route).
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -84,6 +95,8 @@ pub struct PlayerOptions {
     pub jitter: JitterOptions,
     /// `stream`: stream-mode options.
     pub stream: StreamOptions,
+    /// `opus`: Opus decoding options (mode RTP).
+    pub opus: OpusOptions,
     /// `statsIntervalMs`: how often stats and events are posted, ms (default 100).
     pub stats_interval_ms: Option<f64>,
 }
@@ -126,6 +139,21 @@ impl PlayerOptions {
         set_opt(&s, "startTimeoutMs", &self.stream.start_timeout_ms);
         set_opt(&s, "dropOldest", &self.stream.drop_oldest);
         set(&o, "stream", &s);
+        if let Some(n) = &self.opus.neural {
+            let nn = Object::new();
+            set(&nn, "deepPlc", &n.deep_plc.into());
+            set(&nn, "dred", &n.dred.into());
+            let osce = match n.osce {
+                crate::codec::Osce::Off => "off",
+                crate::codec::Osce::Lace => "lace",
+                crate::codec::Osce::NoLace => "nolace",
+            };
+            set(&nn, "osce", &osce.into());
+            set(&nn, "dredRewind", &n.dred_rewind.into());
+            let op = Object::new();
+            set(&op, "neural", &nn);
+            set(&o, "opus", &op);
+        }
         set_opt(&o, "statsIntervalMs", &self.stats_interval_ms);
         set(&o, "ring", &JsValue::NULL);
         o

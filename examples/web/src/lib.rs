@@ -12,6 +12,13 @@ use voxlet::web::{
 };
 use wasm_bindgen::prelude::*;
 
+/// The app's own start function (voxlet leaves it to the app): panic
+/// messages on the console.
+#[wasm_bindgen(start)]
+fn start() {
+    voxlet::web::show_panics();
+}
+
 /// Voice on `ctx`: plays what `url` sends, sends it the microphone, logs
 /// DTMF keys; the npm package's files (its `worklet/` and `wasm/`) are
 /// served at `base`. This function is the snippet in README.md.
