@@ -2,21 +2,13 @@
 // wasm (pkg/wasm-player, no Sender, encoders or wire adapters), plays Opus
 // and G.722 through it with the one worklet bundle, and the calls that need
 // the full build say so.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { launch, openPage, serve } from './harness.mjs';
+import { usePage } from './harness.mjs';
 
-let browser, srv, page;
+let srv, browser, page;
 
-before(async () => {
-  srv = await serve();
-  browser = await launch();
-  page = await openPage(browser.context, srv.url);
-});
-after(async () => {
-  await browser?.close();
-  await srv?.close();
-});
+usePage({}, (s) => ({ srv, browser, page } = s));
 
 test("build 'player': only the player wasm is fetched; Opus and G.722 play; mic and wire formats refuse", async () => {
   const before = srv.requests.length;

@@ -2,23 +2,15 @@
 // decode of the same packets (`cargo run --example decode`, WAVs made by
 // scripts/test-browser.sh in target/browser-ref/). The OfflineAudioContext
 // runs at the codec's rate, so no resampling stands between the two.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { launch, openPage, run, serve, REPO, readWav, f32FromB64, toI16, bestLag, check, why } from './harness.mjs';
+import { usePage, openPage, run, serve, REPO, readWav, f32FromB64, toI16, bestLag, check, why } from './harness.mjs';
 
 const REF = process.env.VOXLET_REF_DIR || join(REPO, 'target/browser-ref');
-let browser, srv, page;
+let browser, page;
 
-before(async () => {
-  srv = await serve();
-  browser = await launch();
-  page = await openPage(browser.context, srv.url);
-});
-after(async () => {
-  await browser?.close();
-  await srv?.close();
-});
+usePage({}, (s) => ({ browser, page } = s));
 
 // A fixed target delay: with packets arriving exactly on time the buffer
 // level never leaves the target, so nothing is time-stretched.

@@ -12,6 +12,7 @@
 // Every engine's page offers what the tests use: evaluate(fn, arg),
 // waitForFunction(fn, arg, { timeout }), close(), `logs` (console errors
 // and page errors), `failed` (HTTP responses >= 400) and `sab`.
+import { before, after } from 'node:test';
 import { mkdtemp, rm, readFile } from 'node:fs/promises';
 import { spawn, execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
@@ -358,6 +359,26 @@ export async function openPage(context, baseUrl, path = '/tests/browser/pages/bl
   await page.goto(baseUrl + path);
   page.sab = await page.evaluate(() => typeof SharedArrayBuffer === 'function' && globalThis.crossOriginIsolated === true);
   return page;
+}
+
+/**
+ * The set-up most test files (or describe blocks) share: a server
+ * (`serve` options), a browser (`launch` options) and a page at `path`,
+ * opened in `before` and closed in `after`. `use` receives { srv,
+ * browser, page } once they are open (and is awaited: more set-up can go
+ * there).
+ */
+export function usePage({ serve: serveOptions, launch: launchOptions, path } = {}, use) {
+  let srv, browser;
+  before(async () => {
+    srv = await serve(serveOptions);
+    browser = await launch(launchOptions);
+    await use({ srv, browser, page: await openPage(browser.context, srv.url, path) });
+  });
+  after(async () => {
+    await browser?.close();
+    await srv?.close();
+  });
 }
 
 /** Calls `lib.js`'s export `name(args)` inside the page. */

@@ -9,10 +9,10 @@
 // 150 Hz tone with a 1.5 kHz beep each second: there the WAV comparison is
 // skipped by name and what holds is checked instead (packets, the level and
 // the frequency of the tone in each codec's output).
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { launch, openPage, run, serve, REPO, f32FromB64, windowedSnr, rms, check, CAN, why, ENGINE, speechWav } from './harness.mjs';
+import { usePage, run, REPO, f32FromB64, windowedSnr, rms, check, CAN, why, ENGINE, speechWav } from './harness.mjs';
 
 const REF = process.env.VOXLET_REF_DIR || join(REPO, 'target/browser-ref');
 
@@ -29,16 +29,8 @@ const CODECS = [
   { codec: 'opus/48000/2', pt: 111, minSnr: 8, bitrate: 64000 }, // 11.5
 ];
 
-let browser, srv, page;
-before(async () => {
-  srv = await serve();
-  browser = await launch({ fakeAudio: speechWav(REF) });
-  page = await openPage(browser.context, srv.url);
-});
-after(async () => {
-  await browser?.close();
-  await srv?.close();
-});
+let browser, page;
+usePage({ launch: { fakeAudio: speechWav(REF) } }, (s) => ({ browser, page } = s));
 
 /** The strongest frequency (10 Hz steps, 50 Hz – 4 kHz) of x[from, from + n). */
 function peakHz(x, rate, from, n) {

@@ -2,21 +2,13 @@
 // 'voxlet/neural' loads pkg/wasm-neural, a player with opus.neural
 // conceals loss with libopus' deep PLC inside the AudioWorklet, the stats
 // say so, and with neural off the same build plays exactly as the full one.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { launch, openPage, run, serve, f32FromB64 } from './harness.mjs';
+import { usePage, run, f32FromB64 } from './harness.mjs';
 
-let browser, srv, page;
+let srv, browser, page;
 
-before(async () => {
-  srv = await serve();
-  browser = await launch();
-  page = await openPage(browser.context, srv.url);
-});
-after(async () => {
-  await browser?.close();
-  await srv?.close();
-});
+usePage({}, (s) => ({ srv, browser, page } = s));
 
 test('neural build: deep PLC conceals in the worklet and is counted; neural off = the full build', { timeout: 120000 }, async () => {
   const before = srv.requests.length;

@@ -3,21 +3,13 @@
 // of 0 are used, rtcpIntervalMs 0 sends no RTCP), a field left out keeps
 // the core's default. close() settles every pending promise. The mic's
 // packet handler option is `onpacket`, like the property.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { launch, openPage, run, serve } from './harness.mjs';
+import { usePage, run } from './harness.mjs';
 
-let browser, srv, page;
+let page;
 
-before(async () => {
-  srv = await serve();
-  browser = await launch();
-  page = await openPage(browser.context, srv.url);
-});
-after(async () => {
-  await browser?.close();
-  await srv?.close();
-});
+usePage({}, (s) => ({ page } = s));
 
 test('stream startThresholdMs 0 starts on the first chunk; left out, the core default (20 ms, 60 ms timeout) waits', async () => {
   const zero = await run(page, 'streamStart', { stream: { startThresholdMs: 0 } });

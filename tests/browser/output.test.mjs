@@ -4,20 +4,12 @@
 // inbound-rtp statistics count it), the received stream that the element
 // plays holds the player's signal, and the latency the route adds is
 // measured against the player's own output on the same clock.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { launch, openPage, run, serve, f32FromB64, bestLag, rms, windowedSnr, ENGINE } from './harness.mjs';
+import { usePage, run, f32FromB64, bestLag, rms, windowedSnr, ENGINE } from './harness.mjs';
 
-let browser, srv, page;
-before(async () => {
-  srv = await serve();
-  browser = await launch();
-  page = await openPage(browser.context, srv.url);
-});
-after(async () => {
-  await browser?.close();
-  await srv?.close();
-});
+let page;
+usePage({}, (s) => ({ page } = s));
 
 test("output 'aec': the loopback carries the player's audio to the element; latency added measured", async (t) => {
   if (!(await page.evaluate(() => typeof RTCPeerConnection === 'function'))) {

@@ -13,10 +13,10 @@
 // sample-exact comparisons of every codec are the offline tests'
 // (fixture.test.mjs). A deliberate main-thread stall checks the
 // load-robust path on every run, loaded or not.
-import { test, before, after, describe } from 'node:test';
+import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { launch, openPage, run, serve, REPO, readWav, f32FromB64, rms, windowedSnr, assertFollowsDecode, check, why } from './harness.mjs';
+import { usePage, run, REPO, readWav, f32FromB64, rms, windowedSnr, assertFollowsDecode, check, why } from './harness.mjs';
 
 const REF = process.env.VOXLET_REF_DIR || join(REPO, 'target/browser-ref');
 
@@ -66,16 +66,8 @@ function noProblems(res) {
 
 for (const isolated of [false, true]) {
   describe(isolated ? 'cross-origin isolated (SharedArrayBuffer rings)' : 'not isolated (MessagePort)', () => {
-    let browser, srv, page;
-    before(async () => {
-      srv = await serve({ isolated });
-      browser = await launch();
-      page = await openPage(browser.context, srv.url);
-    });
-    after(async () => {
-      await browser?.close();
-      await srv?.close();
-    });
+    let browser, page;
+    usePage({ serve: { isolated } }, (s) => ({ browser, page } = s));
 
     test('clean fixture stream in real time: transport chosen automatically, output matches the decode', async (t) => {
       const ref = (await readWav(join(REF, 'pcmu.wav'))).data[0];

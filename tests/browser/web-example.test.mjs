@@ -11,25 +11,19 @@
 // app sent back are checked as RTP carrying the microphone (Chromium's is
 // the speech WAV, Firefox's and WebKit's fake devices are tones: the level
 // is checked, which holds for both).
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { WebSocketServer } from 'ws';
 import alawmulaw from 'alawmulaw';
-import { launch, openPage, serve, REPO, readWav, readRtpdump, speechWav, f32FromB64, assertFollowsDecode, rms } from './harness.mjs';
+import { usePage, REPO, readWav, readRtpdump, speechWav, f32FromB64, assertFollowsDecode, rms } from './harness.mjs';
 
 const REF = process.env.VOXLET_REF_DIR || join(REPO, 'target/browser-ref');
 
-let browser, srv, page;
-before(async () => {
-  srv = await serve();
-  browser = await launch({ fakeAudio: speechWav(REF) });
-  page = await openPage(browser.context, srv.url, '/examples/web/index.html');
+let page;
+usePage({ launch: { fakeAudio: speechWav(REF) }, path: '/examples/web/index.html' }, async (s) => {
+  page = s.page;
   await page.waitForFunction(() => window.voxletExampleReady === true, null, { timeout: 30000 });
-});
-after(async () => {
-  await browser?.close();
-  await srv?.close();
 });
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
