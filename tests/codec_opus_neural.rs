@@ -239,6 +239,50 @@ fn encoder_dred_settings_are_checked() {
     assert!(found >= 80, "{found} of 100 packets carried DRED");
 }
 
+/// libopus sends no DRED at 0 % expected loss; asking for DRED without
+/// saying how much loss to expect must still send it (the npm package's
+/// `createMic({ dredMs })` gives no packetLossPercent).
+#[test]
+fn dred_without_an_expected_loss_is_still_sent() {
+    let encode = |packet_loss_percent: u8| {
+        let settings = EncoderSettings {
+            bitrate: 48_000,
+            packet_loss_percent,
+            dred_ms: 200,
+            ..EncoderSettings::default()
+        };
+        let mut enc = OpusEncoder::new(info(), &settings).unwrap();
+        let mut out = vec![0u8; enc.max_payload(960)];
+        let pkts: Vec<Vec<u8>> = s16le_f32(SPEECH)
+            .chunks_exact(960)
+            .take(150)
+            .map(|f| {
+                let n = enc.encode(f, &mut out).unwrap();
+                out[..n].to_vec()
+            })
+            .collect();
+        let mut d = decoder(DRED);
+        let reach: usize = (50..150)
+            .map(|i| d.redundancy_reach(&pkts[i], i as u64).unwrap())
+            .sum();
+        (settings.effective_loss_percent(), reach / 100 / 48)
+    };
+    let (assumed, reach_ms) = encode(0);
+    assert_eq!(assumed, EncoderSettings::DRED_LOSS_PERCENT);
+    assert!(
+        reach_ms >= 100,
+        "mean DRED reach {reach_ms} ms with no loss given"
+    );
+    let (given, reach_ms) = encode(3);
+    assert_eq!(given, 3);
+    assert!(reach_ms > 0, "mean DRED reach {reach_ms} ms at 3 % loss");
+    assert_eq!(
+        EncoderSettings::default().effective_loss_percent(),
+        0,
+        "no DRED: the loss given, 0"
+    );
+}
+
 /// Renders `pkts` as RTP through a Receiver with `neural`, losing packets
 /// `lost`, each arriving 20 ms after it was sent at a fixed 80 ms delay
 /// (so the packet after a short burst is buffered before its gap plays).

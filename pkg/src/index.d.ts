@@ -196,7 +196,9 @@ export interface MicOptions {
    * Opus Deep REDundancy: ms of past audio each packet carries (multiples
    * of 10, at most 1000; default 0 = off), for receivers with DRED to
    * recover bursts of loss. Takes bitrate from the primary encoding; with
-   * fec on at low bitrates libopus sends none. Needs the neural build.
+   * fec on at low bitrates libopus sends none. libopus sizes it by the
+   * expected loss and sends none at 0 %: with packetLossPercent 0 the
+   * encoder assumes 10 %. Needs the neural build.
    */
   dredMs?: number;
   /** RTCP sender report interval, ms (default 5000; 0: no RTCP). */

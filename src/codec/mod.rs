@@ -234,10 +234,31 @@ pub struct EncoderSettings {
     /// Deep REDundancy (Opus DRED, `neural` builds): how much past audio,
     /// in ms (multiples of 10, at most 1000; 0 = off), each packet carries
     /// for receivers to recover bursts of loss. It takes bitrate from the
-    /// primary encoding, more with a higher `packet_loss_percent`.
+    /// primary encoding, more with a higher `packet_loss_percent`; libopus
+    /// sends none at 0 % expected loss, so with DRED on and
+    /// `packet_loss_percent` 0 the encoder assumes
+    /// [`EncoderSettings::DRED_LOSS_PERCENT`].
     pub dred_ms: u16,
     /// Frame duration in milliseconds (Opus: 10, 20, 40 or 60).
     pub frame_ms: u16,
+}
+
+impl EncoderSettings {
+    /// The expected loss the encoder assumes when DRED is on and
+    /// `packet_loss_percent` is 0 (libopus sizes DRED by the expected loss
+    /// and sends none at 0): 10 %, the setting `bench/pesq/neural.py`
+    /// measured DRED streams with.
+    pub const DRED_LOSS_PERCENT: u8 = 10;
+
+    /// The expected loss given to the encoder: `packet_loss_percent`, or
+    /// [`EncoderSettings::DRED_LOSS_PERCENT`] when DRED is on and it is 0.
+    pub fn effective_loss_percent(&self) -> u8 {
+        if self.dred_ms > 0 && self.packet_loss_percent == 0 {
+            Self::DRED_LOSS_PERCENT
+        } else {
+            self.packet_loss_percent
+        }
+    }
 }
 
 impl Default for EncoderSettings {

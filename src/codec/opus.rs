@@ -459,7 +459,7 @@ impl OpusEncoder {
         set(ffi::OPUS_SET_INBAND_FEC_REQUEST, s.fec as i32)?;
         set(
             ffi::OPUS_SET_PACKET_LOSS_PERC_REQUEST,
-            s.packet_loss_percent as i32,
+            i32::from(s.effective_loss_percent()),
         )?;
         set(ffi::OPUS_SET_DTX_REQUEST, s.dtx as i32)?;
         if s.dred_ms > 0 {

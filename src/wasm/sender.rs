@@ -68,7 +68,7 @@ export interface SenderOptions {
   packetLossPercent?: number;
   /** Opus DTX (default false). */
   dtx?: boolean;
-  /** Opus Deep REDundancy, ms of past audio per packet (multiples of 10, at most 1000; default 0: off). Needs the neural build (register(ctx, { build: 'neural' })). */
+  /** Opus Deep REDundancy, ms of past audio per packet (multiples of 10, at most 1000; default 0: off); with packetLossPercent 0 the encoder assumes 10 % (libopus sends no DRED at 0). Needs the neural build (registerNeural() from 'voxlet/neural'). */
   dredMs?: number;
   /** RTCP sender report interval, ms (default 5000; 0: no RTCP). */
   rtcpIntervalMs?: number;

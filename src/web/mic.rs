@@ -40,8 +40,10 @@ pub struct MicOptions {
     /// `dtx`: Opus DTX (default false).
     pub dtx: Option<bool>,
     /// `dredMs`: Opus Deep REDundancy, ms of past audio each packet carries
-    /// (multiples of 10, at most 1000; default 0 = off). Needs the neural
-    /// build ([`super::RegisterOptions::neural_at`]).
+    /// (multiples of 10, at most 1000; default 0 = off); with
+    /// `packet_loss_percent` 0 the encoder assumes 10 % (libopus sends no
+    /// DRED at 0). Needs the neural build
+    /// ([`super::RegisterOptions::neural_at`]).
     pub dred_ms: Option<u32>,
     /// `rtcpIntervalMs`: RTCP sender report interval, ms (default 5000; 0: none).
     pub rtcp_interval_ms: Option<f64>,

@@ -499,6 +499,31 @@ export function rms(x, from = 0, to = x.length) {
 }
 
 /**
+ * The frequency of a tone in a real-time capture, robust to what a loaded
+ * machine does to it: zero crossings counted in 100 ms windows, only in
+ * windows where the tone plays throughout (every 5 ms of it above 30 % of
+ * the median window level: no underrun gap, no fade inside), and the
+ * median taken. Returns { hz, windows: used, of: all }.
+ */
+export function toneHz(x, rate) {
+  const w = Math.round(rate / 10), sub = Math.round(rate / 200);
+  const levels = [];
+  for (let i = 0; i + w <= x.length; i += w) levels.push(rms(x, i, i + w));
+  const median = levels.slice().sort((a, b) => a - b)[levels.length >> 1] || 0;
+  const rates = [];
+  for (let i = 0, k = 0; i + w <= x.length; i += w, k++) {
+    let whole = true;
+    for (let j = i; j + sub <= i + w && whole; j += sub) whole = rms(x, j, j + sub) > 0.3 * median;
+    if (!whole) continue;
+    let z = 0;
+    for (let j = i + 1; j < i + w; j++) if ((x[j - 1] < 0) !== (x[j] < 0)) z++;
+    rates.push((z / 2) * (rate / w));
+  }
+  rates.sort((a, b) => a - b);
+  return { hz: rates.length ? rates[rates.length >> 1] : NaN, windows: rates.length, of: levels.length };
+}
+
+/**
  * Windowed comparison of a capture at `outRate` with a reference at
  * `refRate` (an integer divisor): the capture is decimated (every phase
  * tried) and each 250 ms window of the reference with speech in it is

@@ -1,7 +1,9 @@
 // The neural Opus build (issue 16) in the browser: registerNeural() from
 // 'voxlet/neural' loads pkg/wasm-neural, a player with opus.neural
 // conceals loss with libopus' deep PLC inside the AudioWorklet, the stats
-// say so, and with neural off the same build plays exactly as the full one.
+// say so, and with neural off the same build plays exactly as the full one;
+// a MicNode with dredMs sends Deep REDundancy that a neural player
+// recovers bursts of loss from.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { usePage, run, f32FromB64 } from './harness.mjs';
@@ -43,6 +45,25 @@ test('neural build: deep PLC conceals in the worklet and is counted; neural off 
   let changed = 0;
   for (let i = 0; i < a.length; i++) if (Math.abs(a[i] - c[i]) > 1e-3) changed++;
   assert.ok(changed > 1000, `${changed} samples changed`);
+});
+
+test('DRED end to end: a mic with dredMs, a neural player recovers bursts of loss from it', { timeout: 120000 }, async () => {
+  // 3 packets (60 ms) lost out of every 20, speech at 48 kbit/s.
+  const dred = await run(page, 'dredLoop', { dredMs: 200 });
+  const none = await run(page, 'dredLoop', { dredMs: 0 });
+  const s = (r) => `${r.lost} of ${r.sent} packets lost (${r.bytes} bytes sent): concealed ${r.stats.concealedSamples} (silent ${r.stats.silentConcealedSamples}), DRED ${r.stats.dredSamples}, deep PLC ${r.stats.deepPlcSamples}`;
+  console.log(`# DRED: sender with dredMs 200 ${s(dred)}; without ${s(none)}`);
+  for (const r of [dred, none]) {
+    assert.ok(r.sent >= 195 && r.lost >= 27, s(r));
+    assert.equal(r.stats.packetsLost, r.lost, s(r));
+  }
+  // Without DRED in the stream, every lost packet is concealed (deep PLC).
+  assert.equal(none.stats.dredSamples, 0, s(none));
+  assert.ok(none.stats.deepPlcSamples >= none.lost * 960 * 0.9, s(none));
+  // With it, most of the lost audio is decoded from the packets after the
+  // bursts instead (the first packets' DRED reaches back less far).
+  assert.ok(dred.stats.dredSamples >= dred.lost * 960 * 0.75, s(dred));
+  assert.ok(dred.stats.deepPlcSamples < none.stats.deepPlcSamples / 2, s(dred));
 });
 
 test('opus.neural on a context without the neural build throws, naming registerNeural', async () => {

@@ -141,8 +141,12 @@ for (const isolated of [false, true]) {
       console.log(`# garbage ${res.garbage} packets ${summary(res)}; errors counted ${errors} (${JSON.stringify({ malformedRtp: s.malformedRtp, unknownPayloadType: s.unknownPayloadType, foreignSsrc: s.foreignSsrc, invalidPayload: s.invalidPayload })}), received ${s.packetsReceived}, quietest 10 ms window ${c.minRatio.toFixed(3)} of the median, ${c.tailQuietMs.toFixed(0)} ms quiet at the end`);
       assert.equal(errors, res.garbage, `every garbage packet counted as an error (${errors} of ${res.garbage})`);
       assert.equal(s.packetsReceived, res.packets);
-      const allowed = silentInsideMs(s, res.rate, c) - 10;
-      assert.ok(c.longestQuietMs <= allowed, `longest quiet stretch ${c.longestQuietMs} ms, allowed ${allowed.toFixed(0)} ms (tail ${c.tailQuietMs.toFixed(0)} ms)`);
+      // Garbage must not interrupt the audio: no quiet stretch at all, unless
+      // the stats report a concealment inside the stream (more than the one
+      // at its end: a delivery stall on a loaded machine), which may fade
+      // to quiet as in the loss test.
+      const allowed = s.concealmentEvents > 1 ? 70 + silentInsideMs(s, res.rate, c) : silentInsideMs(s, res.rate, c) - 10;
+      assert.ok(c.longestQuietMs <= allowed, `longest quiet stretch ${c.longestQuietMs} ms, allowed ${allowed.toFixed(0)} ms (tail ${c.tailQuietMs.toFixed(0)} ms, ${s.concealmentEvents} concealment events)`);
       noProblems(res);
     });
   });

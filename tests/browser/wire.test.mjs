@@ -5,7 +5,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { WebSocketServer } from 'ws';
-import { launch, openPage, run, serve, f32FromB64, rms, check, why, ENGINE } from './harness.mjs';
+import { launch, openPage, run, serve, f32FromB64, rms, toneHz, check, why, ENGINE } from './harness.mjs';
 
 let browser, srv, isoSrv, page, isoPage;
 before(async () => {
@@ -175,8 +175,11 @@ test('asterisk: MEDIA_START, re-framed binary media in, DTMF_END, MARK_MEDIA rou
   assert.ok(pcm.length >= 8000 * 1.5, `${pcm.length} samples sent`);
   assert.ok(Math.abs(zcr(pcm, 8000) - 880) < 40, 'the mic tone arrives (440 Hz)');
   assert.ok(Math.abs(res.playerStats.playedMs - 2000) < 60, `all 2 s of media played (${res.playerStats.playedMs} ms)`);
+  // The played tone: its frequency over the windows where it plays throughout
+  // (a loaded machine may leave underrun gaps; the stats count them).
   const seg = out.subarray(Math.round(0.5 * res.rate), Math.round(1.5 * res.rate));
-  assert.ok(Math.abs(zcr(seg, res.rate) - 600) < 30, 'the 300 Hz tone is played');
+  const played = toneHz(seg, res.rate);
+  assert.ok(played.windows >= 5 && Math.abs(played.hz - 300) < 10, `the 300 Hz tone is played: ${played.hz} Hz over ${played.windows} of ${played.of} windows (underruns ${res.playerStats.underruns})`);
 });
 
 test('l16-meta: JSON metadata then odd-sized LE PCM in, LE PCM out (isolated page: format change through the ring)', { timeout: 60000 }, async () => {
@@ -196,10 +199,12 @@ test('l16-meta: JSON metadata then odd-sized LE PCM in, LE PCM out (isolated pag
   for (const b of server.rx.binary) for (let i = 0; i + 1 < b.length; i += 2) pcm.push(Buffer.from(b).readInt16LE(i) / 32768);
   const start = res.log.find((e) => e.type === 'start');
   const seg = out.subarray(Math.round(0.5 * res.rate), Math.round(1.5 * res.rate));
-  console.log(`# l16-meta: output 0.5-1.5 s rms ${rms(seg).toFixed(3)}, ${zcr(seg, res.rate).toFixed(0)} zero crossings/s; start ${JSON.stringify(start)}; server got ${server.rx.binary.length} messages, ${pcm.length} samples LE, rms ${rms(pcm).toFixed(3)}, ${zcr(pcm, 16000).toFixed(0)} zero crossings/s; player played ${res.playerStats.playedMs.toFixed(0)} ms, underruns ${res.playerStats.underruns}, push errors ${res.playerStats.pushErrors}`);
+  const played = toneHz(seg, res.rate);
+  console.log(`# l16-meta: output 0.5-1.5 s rms ${rms(seg).toFixed(3)}, ${played.hz} Hz over ${played.windows} of ${played.of} windows of 100 ms; start ${JSON.stringify(start)}; server got ${server.rx.binary.length} messages, ${pcm.length} samples LE, rms ${rms(pcm).toFixed(3)}, ${zcr(pcm, 16000).toFixed(0)} zero crossings/s; player played ${res.playerStats.playedMs.toFixed(0)} ms, underruns ${res.playerStats.underruns}, push errors ${res.playerStats.pushErrors}`);
   assert.equal(start.format, 'l16/16000/1');
   assert.ok(Math.abs(res.playerStats.playedMs - 2000) < 60, `2 s played (${res.playerStats.playedMs} ms)`);
-  assert.ok(Math.abs(zcr(seg, res.rate) - 600) < 30, 'the 300 Hz tone is played');
+  // As in the asterisk test: over the windows where the tone plays throughout.
+  assert.ok(played.windows >= 5 && Math.abs(played.hz - 300) < 10, `the 300 Hz tone is played: ${played.hz} Hz over ${played.windows} of ${played.of} windows (underruns ${res.playerStats.underruns})`);
   assert.ok(pcm.length >= 16000 * 1.5);
   assert.ok(rms(pcm) > 0.2 && Math.abs(zcr(pcm, 16000) - 880) < 40, 'little-endian 440 Hz tone sent back');
 });

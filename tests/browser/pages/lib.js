@@ -648,3 +648,56 @@ export async function neuralNeedsBuild() {
     return { threw: true, message: String(e.message) };
   }
 }
+
+/**
+ * Neural Opus end to end in the worklets (neural build): the speech
+ * fixture into a MicNode (`dredMs` of Deep REDundancy, 48 kbit/s)
+ * rendered offline, its packets collected; then the packets, less
+ * `burst` in a row out of every `every`, played offline at their capture
+ * times (+ 80 ms) by a player with `opus: { neural }`. Returns the
+ * player's stats, the packets sent and lost and the mic's bytes.
+ */
+export async function dredLoop({ dredMs = 0, neural = true, every = 20, burst = 3, seconds = 4 }) {
+  const { registerNeural } = await import('/pkg/src/neural.js');
+  const raw = new Int16Array(await (await fetch('/tests/fixtures/speech_48k.s16le')).arrayBuffer());
+  const n = Math.min(raw.length, seconds * 48000);
+  const tx = new OfflineAudioContext(1, n, 48000);
+  const voxTx = await registerNeural(tx);
+  const packets = [];
+  let bytes = 0;
+  const mic = voxTx.createMic({
+    codec: 'opus/48000/2', payloadType: 111, bitrate: 48000, dredMs,
+    onpacket: (b, kind) => { if (kind === 'rtp') { packets.push(b.slice()); bytes += b.length; } },
+  });
+  const buf = tx.createBuffer(1, n, 48000);
+  const ch = buf.getChannelData(0);
+  for (let i = 0; i < n; i++) ch[i] = raw[i] / 32768;
+  const src = new AudioBufferSourceNode(tx, { buffer: buf });
+  src.connect(mic);
+  src.start();
+  await mic.ready;
+  await tx.startRendering();
+  // The last packets are still on their way from the worklet.
+  for (let seen = -1; seen !== packets.length; ) { seen = packets.length; await sleep(200); }
+  mic.close();
+
+  const leadMs = 80;
+  const rx = new OfflineAudioContext(1, n + 48000 * 0.3, 48000);
+  const vox = await registerNeural(rx);
+  const jitter = { minDelayMs: leadMs, maxDelayMs: leadMs, initialDelayMs: leadMs };
+  const player = vox.createPlayer({ payloadTypes: { 111: 'opus/48000/2' }, jitter, opus: { neural } });
+  player.connect(rx.destination);
+  await player.ready;
+  const ts0 = new DataView(packets[0].buffer).getUint32(4);
+  let lost = 0;
+  packets.forEach((p, k) => {
+    // Never the first or the last packet: a loss needs packets around it.
+    if (k > 0 && k < packets.length - 1 && k % every >= every - burst) { lost++; return; }
+    const ts = new DataView(p.buffer).getUint32(4);
+    player.push(p, { at: (ts - ts0) / 48 + leadMs });
+  });
+  await player.sync();
+  await rx.startRendering();
+  await player.sync();
+  return { sent: packets.length, lost, bytes, stats: player.stats };
+}
