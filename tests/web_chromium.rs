@@ -19,7 +19,7 @@ use std::rc::Rc;
 use js_sys::{Array, Promise, Uint8Array, WebAssembly};
 use voxlet::codec::g711::{linear_to_ulaw, ulaw_to_linear};
 use voxlet::codec::parse_rtpmap;
-use voxlet::codec::NeuralOpus;
+use voxlet::codec::{NeuralOpus, Osce};
 use voxlet::rtp::RtpPacket;
 use voxlet::web::{
     DtmfPhase, Link, LinkEvent, LinkOptions, Message, MicOptions, OpusOptions, PlayerEvent,
@@ -639,8 +639,12 @@ async fn l16_meta_stream_switches_the_players_format_and_plays() {
 async fn neural_options_reach_the_worklet() {
     let neural = PlayerOptions {
         payload_types: vec![(111, "opus/48000/2".into())],
+        // Every tool, NoLACE by name (`osce: 'nolace'` in the worklet).
         opus: OpusOptions {
-            neural: Some(NeuralOpus::ON),
+            neural: Some(NeuralOpus {
+                osce: Osce::NoLace,
+                ..NeuralOpus::ON
+            }),
         },
         ..PlayerOptions::default()
     };

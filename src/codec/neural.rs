@@ -19,6 +19,26 @@ pub enum Osce {
     NoLace,
 }
 
+impl Osce {
+    /// Every model, in order.
+    pub const ALL: [Osce; 3] = [Osce::Off, Osce::Lace, Osce::NoLace];
+
+    /// The name the npm package and the wasm bindings use: `off`, `lace`,
+    /// `nolace`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Osce::Off => "off",
+            Osce::Lace => "lace",
+            Osce::NoLace => "nolace",
+        }
+    }
+
+    /// The model of that name ([`Osce::as_str`]).
+    pub fn from_name(name: &str) -> Option<Osce> {
+        Osce::ALL.into_iter().find(|o| o.as_str() == name)
+    }
+}
+
 /// Which machine-learned tools an Opus decoder uses.
 ///
 /// libopus selects them by the decoder's complexity: 5 turns deep PLC on,
@@ -78,6 +98,14 @@ impl NeuralOpus {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn osce_names_round_trip() {
+        for o in Osce::ALL {
+            assert_eq!(Osce::from_name(o.as_str()), Some(o));
+        }
+        assert_eq!(Osce::from_name("NoLACE"), None);
+    }
 
     #[test]
     fn complexity_selects_the_tools() {

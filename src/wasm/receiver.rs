@@ -138,14 +138,12 @@ fn neural_option(o: &Options) -> Result<NeuralOpus, JsError> {
     }
     let n = n.get();
     let osce = match n.string("osce")?.as_deref() {
-        None | Some("off") => Osce::Off,
-        Some("lace") => Osce::Lace,
-        Some("nolace") => Osce::NoLace,
-        Some(other) => {
-            return Err(JsError::new(&format!(
-                "Receiver options.neural.osce is 'off', 'lace' or 'nolace', not '{other}'"
-            )))
-        }
+        None => Osce::Off,
+        Some(name) => Osce::from_name(name).ok_or_else(|| {
+            JsError::new(&format!(
+                "Receiver options.neural.osce is 'off', 'lace' or 'nolace', not '{name}'"
+            ))
+        })?,
     };
     Ok(NeuralOpus {
         deep_plc: n.bool("deepPlc")?.unwrap_or(false),

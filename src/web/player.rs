@@ -143,12 +143,7 @@ impl PlayerOptions {
             let nn = Object::new();
             set(&nn, "deepPlc", &n.deep_plc.into());
             set(&nn, "dred", &n.dred.into());
-            let osce = match n.osce {
-                crate::codec::Osce::Off => "off",
-                crate::codec::Osce::Lace => "lace",
-                crate::codec::Osce::NoLace => "nolace",
-            };
-            set(&nn, "osce", &osce.into());
+            set(&nn, "osce", &n.osce.as_str().into());
             set(&nn, "dredRewind", &n.dred_rewind.into());
             let op = Object::new();
             set(&op, "neural", &nn);
