@@ -131,6 +131,13 @@ pub struct Args {
         value_delimiter = ','
     )]
     pub sip_allow_from: Vec<String>,
+
+    /// Take a SIP call's media from whichever host sends its first RTP
+    /// packet, not only from the SDP `c=` address ("comedia": phones behind
+    /// NAT that announce a private address). Whoever sends first gets the
+    /// media: only where just the PBX and phones reach the RTP ports.
+    #[arg(long = "sip-rtp-latch", env = "VOXLET_SIP_RTP_LATCH")]
+    pub sip_rtp_latch: bool,
 }
 
 /// One configured peer kind.
@@ -298,6 +305,8 @@ pub struct SipConfig {
     pub allow: Vec<String>,
     /// Caller (From) patterns whose INVITE may ring a waiting page.
     pub allow_from: Vec<String>,
+    /// Media from the first RTP source, not only the SDP host (`--sip-rtp-latch`).
+    pub rtp_latch: bool,
 }
 
 impl Default for SipConfig {
@@ -310,6 +319,7 @@ impl Default for SipConfig {
             password: None,
             allow: Vec::new(),
             allow_from: Vec::new(),
+            rtp_latch: false,
         }
     }
 }
@@ -454,6 +464,7 @@ impl Config {
                     .map(|p| p.trim().to_string())
                     .filter(|p| !p.is_empty())
                     .collect(),
+                rtp_latch: a.sip_rtp_latch,
             },
         })
     }

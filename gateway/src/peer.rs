@@ -353,7 +353,15 @@ pub fn spawn_udp(
 ) -> io::Result<(PeerHandle, u16)> {
     let pair = bind_pair(bind_ip, ports)?;
     let local_port = pair.0.local_addr()?.port();
-    let handle = spawn_udp_on(pair, peer, PtMap::default(), to_browser, events, counters)?;
+    let handle = spawn_udp_on(
+        pair,
+        peer,
+        PtMap::default(),
+        SourceFilter::Host,
+        to_browser,
+        events,
+        counters,
+    )?;
     Ok((handle, local_port))
 }
 
@@ -390,13 +398,28 @@ impl PtMap {
     }
 }
 
+/// Which hosts a UDP bridge takes media from.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum SourceFilter {
+    /// Only the configured host (for a SIP call, the SDP `c=` address);
+    /// the port latches to where its packets come from. The default.
+    #[default]
+    Host,
+    /// Until the first RTP packet has come, any host; then only that one
+    /// ("comedia"): for a phone behind NAT whose SDP names its private
+    /// address. Whoever sends the first packet gets the call's media, so
+    /// it is for networks where only the PBX/phones reach the media ports.
+    LatchFirst,
+}
+
 /// [`spawn_udp`] on an already bound RTP/RTCP socket pair (a SIP call binds
 /// first, because its port goes into the SDP offer), rewriting payload
-/// types with `pt_map`.
+/// types with `pt_map` and taking media from the hosts `filter` allows.
 pub fn spawn_udp_on(
     (a, b): (std::net::UdpSocket, std::net::UdpSocket),
     peer: SocketAddr,
     pt_map: PtMap,
+    filter: SourceFilter,
     to_browser: mpsc::Sender<Packet>,
     events: mpsc::Sender<SessionEvent>,
     counters: Arc<PeerCounters>,
@@ -405,6 +428,9 @@ pub fn spawn_udp_on(
     let rtcp = UdpSocket::from_std(b)?;
     let (tx, mut rx) = mpsc::channel::<Packet>(CHANNEL_DEPTH);
     let task = tokio::spawn(async move {
+        // The host media is taken from; `open`: any host may still latch.
+        let mut host = peer.ip();
+        let mut open = filter == SourceFilter::LatchFirst;
         let mut rtp_dest = peer;
         let mut rtcp_dest = SocketAddr::new(peer.ip(), peer.port().wrapping_add(1));
         let mut b1 = vec![0u8; 2048];
@@ -422,7 +448,13 @@ pub fn spawn_udp_on(
                 }
                 r = rtp.recv_from(&mut b1) => match r {
                     Ok((n, src)) => {
-                        if let Some(d) = accept(&b1[..n], src, &peer, &counters) {
+                        if open && src.ip() != host && looks_like_rtp(&b1[..n]) && !is_rtcp(&b1[..n]) {
+                            tracing::info!(from = %src, sdp = %peer, "RTP latched to its first source");
+                            host = src.ip();
+                            rtcp_dest = SocketAddr::new(host, src.port().wrapping_add(1));
+                        }
+                        if let Some(d) = accept(&b1[..n], src, host, &counters) {
+                            open = false;
                             rtp_dest = src;
                             let rtcp = is_rtcp(d);
                             let mut data = Bytes::copy_from_slice(d);
@@ -439,7 +471,7 @@ pub fn spawn_udp_on(
                 },
                 r = rtcp.recv_from(&mut b2) => match r {
                     Ok((n, src)) => {
-                        if let Some(d) = accept(&b2[..n], src, &peer, &counters) {
+                        if let Some(d) = accept(&b2[..n], src, host, &counters) {
                             rtcp_dest = src;
                             if to_browser.try_send(Packet { rtcp: true, data: Bytes::copy_from_slice(d) }).is_err() {
                                 bump(&counters.queue_dropped);
@@ -468,13 +500,8 @@ fn transient(e: &io::Error) -> bool {
     )
 }
 
-fn accept<'a>(
-    d: &'a [u8],
-    src: SocketAddr,
-    peer: &SocketAddr,
-    c: &PeerCounters,
-) -> Option<&'a [u8]> {
-    if src.ip() != peer.ip() {
+fn accept<'a>(d: &'a [u8], src: SocketAddr, host: IpAddr, c: &PeerCounters) -> Option<&'a [u8]> {
+    if src.ip() != host {
         bump(&c.foreign_dropped);
         return None;
     }
@@ -666,4 +693,100 @@ pub fn seed_now() -> u64 {
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_nanos() as u64);
     t ^ (std::process::id() as u64).rotate_left(32) ^ (Instant::now().elapsed().as_nanos() as u64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::Ipv4Addr;
+    use std::time::Duration;
+
+    fn rtp(seq: u16) -> Vec<u8> {
+        let mut p = vec![0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x12, 0x34];
+        p[2..4].copy_from_slice(&seq.to_be_bytes());
+        p.extend_from_slice(&[0xff; 160]);
+        p
+    }
+
+    /// A UDP bridge whose SDP host is 127.0.0.1 (`sdp`), with `filter`.
+    async fn bridge(
+        filter: SourceFilter,
+    ) -> (
+        PeerHandle,
+        u16,
+        mpsc::Receiver<Packet>,
+        Arc<PeerCounters>,
+        UdpSocket,
+    ) {
+        let sdp = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        let pair = bind_pair(IpAddr::V4(Ipv4Addr::LOCALHOST), None).unwrap();
+        let port = pair.0.local_addr().unwrap().port();
+        let (to_browser, rx) = mpsc::channel(16);
+        let (events, _) = mpsc::channel(4);
+        let counters = Arc::new(PeerCounters::default());
+        let handle = spawn_udp_on(
+            pair,
+            sdp.local_addr().unwrap(),
+            PtMap::default(),
+            filter,
+            to_browser,
+            events,
+            counters.clone(),
+        )
+        .unwrap();
+        (handle, port, rx, counters, sdp)
+    }
+
+    async fn recv(rx: &mut mpsc::Receiver<Packet>) -> Option<Packet> {
+        tokio::time::timeout(Duration::from_millis(500), rx.recv())
+            .await
+            .ok()
+            .flatten()
+    }
+
+    /// 127.0.0.2 is loopback too: a host other than the SDP's.
+    async fn nat_host() -> UdpSocket {
+        UdpSocket::bind("127.0.0.2:0").await.unwrap()
+    }
+
+    #[tokio::test]
+    async fn host_filter_drops_media_from_other_hosts() {
+        let (_h, port, mut rx, counters, _sdp) = bridge(SourceFilter::Host).await;
+        let nat = nat_host().await;
+        nat.send_to(&rtp(1), ("127.0.0.1", port)).await.unwrap();
+        assert!(recv(&mut rx).await.is_none());
+        assert_eq!(counters.foreign_dropped.load(Ordering::Relaxed), 1);
+    }
+
+    #[tokio::test]
+    async fn latch_first_takes_the_first_source_then_only_it() {
+        let (h, port, mut rx, counters, sdp) = bridge(SourceFilter::LatchFirst).await;
+        // The phone behind NAT: its packets come from another address than its SDP's.
+        let nat = nat_host().await;
+        nat.send_to(&rtp(1), ("127.0.0.1", port)).await.unwrap();
+        assert_eq!(recv(&mut rx).await.expect("latched").data[..], rtp(1)[..]);
+        // Media to the phone goes where its packets came from.
+        h.send(
+            Packet {
+                rtcp: false,
+                data: Bytes::from(rtp(9)),
+            },
+            &counters,
+        );
+        let mut b = [0u8; 512];
+        let (n, from) = tokio::time::timeout(Duration::from_millis(500), nat.recv_from(&mut b))
+            .await
+            .expect("media reaches the latched source")
+            .unwrap();
+        assert_eq!((&b[..n], from.port()), (&rtp(9)[..], port));
+        // Latched: now the SDP host itself is a stranger.
+        sdp.send_to(&rtp(2), ("127.0.0.1", port)).await.unwrap();
+        assert!(recv(&mut rx).await.is_none());
+        assert_eq!(counters.foreign_dropped.load(Ordering::Relaxed), 1);
+        // Not RTP does not latch an open bridge either (checked on a new one).
+        let (_h2, port2, mut rx2, counters2, _sdp2) = bridge(SourceFilter::LatchFirst).await;
+        nat.send_to(b"hello", ("127.0.0.1", port2)).await.unwrap();
+        assert!(recv(&mut rx2).await.is_none());
+        assert_eq!(counters2.foreign_dropped.load(Ordering::Relaxed), 1);
+    }
 }

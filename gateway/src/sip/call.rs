@@ -373,6 +373,7 @@ impl CallTask {
             pair,
             selected.rtp,
             PtMap(map),
+            self.ua.media_source,
             self.to_browser.clone(),
             self.events.clone(),
             self.counters.clone(),

@@ -302,6 +302,7 @@ pub async fn route(ua: Arc<SipUa>, mut tx: Transaction) {
         pair,
         selected.rtp,
         PtMap(map),
+        ua.media_source,
         callee.to_browser.clone(),
         callee.events.clone(),
         callee.counters.clone(),

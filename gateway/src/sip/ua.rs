@@ -43,6 +43,8 @@ pub struct SipUa {
     pub(crate) allow: AllowList,
     /// Callers (From) whose INVITE may ring a page.
     pub(crate) allow_from: AllowList,
+    /// Which hosts a call's media is taken from (`--sip-rtp-latch`).
+    pub(crate) media_source: crate::peer::SourceFilter,
     /// Where the SIP socket is bound.
     pub local: SocketAddr,
     /// Calls whose task is running (for leak checks).
@@ -105,6 +107,11 @@ impl SipUa {
             credential,
             allow,
             allow_from,
+            media_source: if cfg.rtp_latch {
+                crate::peer::SourceFilter::LatchFirst
+            } else {
+                crate::peer::SourceFilter::Host
+            },
             local,
             calls: AtomicUsize::new(0),
             callees: Default::default(),
